@@ -1,0 +1,135 @@
+namespace NeuralNet.Tensors.Kernels;
+
+/// <summary>A unit of work split into independent parts, run by <see cref="Parallelism"/>.</summary>
+internal interface IParallelWork
+{
+    /// <summary>Runs part <paramref name="part"/> of the work. Parts never write to the same memory.</summary>
+    void Execute(int part);
+}
+
+/// <summary>
+/// The kernels' thread pool: a fixed set of worker threads that wait on events, so that running a
+/// parallel kernel allocates nothing (unlike Parallel.For, which allocates per call).
+/// Which thread runs a part does not change any result: each part's arithmetic is fixed by the part alone.
+/// </summary>
+public static class Parallelism
+{
+    private static int s_threads = Environment.ProcessorCount;
+    private static Pool? s_pool;
+    private static readonly object s_gate = new();
+    [ThreadStatic] private static bool t_insideWork;
+
+    /// <summary>
+    /// The number of threads kernels may use (default: the number of logical processors).
+    /// Results do not depend on it: every output element is computed by one thread in a fixed order.
+    /// </summary>
+    public static int MaxThreads
+    {
+        get => s_threads;
+        set
+        {
+            ArgumentOutOfRangeException.ThrowIfLessThan(value, 1);
+            s_threads = value;
+        }
+    }
+
+    /// <summary>Runs <paramref name="parts"/> parts of <paramref name="work"/> on up to <see cref="MaxThreads"/> threads and waits for all.</summary>
+    internal static void Run(IParallelWork work, int parts)
+    {
+        if (parts <= 0) return;
+        if (parts == 1 || s_threads == 1 || t_insideWork)
+        {
+            for (int p = 0; p < parts; p++) work.Execute(p);
+            return;
+        }
+        lock (s_gate)
+        {
+            s_pool ??= new Pool();
+            t_insideWork = true;
+            try
+            {
+                s_pool.Run(work, parts, Math.Min(s_threads, parts));
+            }
+            finally
+            {
+                t_insideWork = false;
+            }
+        }
+    }
+
+    private sealed class Pool
+    {
+        private Worker[] _workers = [];
+        private IParallelWork? _work;
+        private int _parts;
+        private int _next;
+        private int _pending;
+        private Exception? _error;
+        private readonly ManualResetEventSlim _done = new(false);
+
+        public void Run(IParallelWork work, int parts, int threads)
+        {
+            int helpers = threads - 1;
+            if (_workers.Length < helpers)
+            {
+                var grown = new Worker[helpers];
+                Array.Copy(_workers, grown, _workers.Length);
+                for (int i = _workers.Length; i < helpers; i++) grown[i] = new Worker(this, i);
+                _workers = grown;
+            }
+            _work = work;
+            _parts = parts;
+            _next = 0;
+            _error = null;
+            _pending = helpers + 1;
+            _done.Reset();
+            for (int i = 0; i < helpers; i++) _workers[i].Start.Set();
+            Drain();
+            _done.Wait();
+            _work = null;
+            if (_error is not null) throw new AggregateException("A parallel kernel failed.", _error);
+        }
+
+        private void Drain()
+        {
+            try
+            {
+                int p;
+                while ((p = Interlocked.Increment(ref _next) - 1) < _parts) _work!.Execute(p);
+            }
+            catch (Exception e)
+            {
+                _error ??= e;
+                Volatile.Write(ref _next, int.MaxValue / 2);
+            }
+            finally
+            {
+                if (Interlocked.Decrement(ref _pending) == 0) _done.Set();
+            }
+        }
+
+        private sealed class Worker
+        {
+            public readonly ManualResetEventSlim Start = new(false);
+
+            public Worker(Pool pool, int index)
+            {
+                var thread = new Thread(() =>
+                {
+                    t_insideWork = true;
+                    while (true)
+                    {
+                        Start.Wait();
+                        Start.Reset();
+                        pool.Drain();
+                    }
+                })
+                {
+                    IsBackground = true,
+                    Name = $"NeuralNet kernel worker {index}",
+                };
+                thread.Start();
+            }
+        }
+    }
+}

@@ -1,0 +1,140 @@
+using System.Numerics;
+using NeuralNet.Tensors;
+using NeuralNet.Tensors.Kernels;
+
+namespace NeuralNet.Tests.Tensors.Kernels;
+
+public class GemmTests
+{
+    private static readonly int[] s_sizes = [1, 3, 7, 17, 129, 300];
+
+    public static TheoryData<int, int, int, bool, bool> Shapes()
+    {
+        var data = new TheoryData<int, int, int, bool, bool>();
+        var triples = new List<(int, int, int)>();
+        foreach (int s in s_sizes) triples.Add((s, s, s));
+        triples.AddRange([(1, 300, 7), (300, 1, 17), (17, 129, 3), (129, 7, 300), (3, 17, 1), (7, 300, 129), (300, 17, 129), (129, 300, 1)]);
+        foreach (var (m, n, k) in triples)
+            foreach (bool ta in new[] { false, true })
+                foreach (bool tb in new[] { false, true })
+                    data.Add(m, n, k, ta, tb);
+        return data;
+    }
+
+    [Theory]
+    [MemberData(nameof(Shapes))]
+    public void Float_matches_reference(int m, int n, int k, bool transA, bool transB) =>
+        CompareWithReference<float>(m, n, k, transA, transB, 1e-5, alpha: 1, beta: 0, seed: (ulong)(m * 7 + n * 13 + k));
+
+    [Theory]
+    [MemberData(nameof(Shapes))]
+    public void Double_matches_reference(int m, int n, int k, bool transA, bool transB) =>
+        CompareWithReference<double>(m, n, k, transA, transB, 1e-12, alpha: 1, beta: 0, seed: (ulong)(m * 7 + n * 13 + k));
+
+    [Theory]
+    [InlineData(17, 129, 300, false, true, 0.5, 2.0)]
+    [InlineData(129, 17, 7, true, false, -1.5, 1.0)]
+    [InlineData(300, 300, 17, false, false, 2.0, -0.25)]
+    [InlineData(7, 3, 129, true, true, 1.0, 1.0)]
+    public void Alpha_and_beta_are_applied(int m, int n, int k, bool transA, bool transB, double alpha, double beta)
+    {
+        CompareWithReference<float>(m, n, k, transA, transB, 1e-5, alpha, beta, seed: 5);
+        CompareWithReference<double>(m, n, k, transA, transB, 1e-12, alpha, beta, seed: 5);
+    }
+
+    [Fact]
+    public void Crosses_every_cache_block_boundary()
+    {
+        // m > MC, k > KC, n > NC for double (1024) and past several float strips.
+        CompareWithReference<double>(150, 1100, 300, false, false, 1e-12, 1, 0, seed: 9);
+        CompareWithReference<float>(300, 2100, 260, true, true, 1e-5, 1, 0, seed: 9);
+    }
+
+    [Fact]
+    public void Respects_leading_dimensions_of_sub_matrices()
+    {
+        // Multiply windows of larger matrices: A is 5×9 inside a 5×12 buffer, etc.
+        var rng = new Rng(3);
+        int m = 5, n = 7, k = 9, lda = 12, ldb = 10, ldc = 11;
+        var a = Tensor<double>.RandomNormal(rng, 0, 1, m * lda).ToArray();
+        var b = Tensor<double>.RandomNormal(rng, 0, 1, k * ldb).ToArray();
+        var c = Tensor<double>.RandomNormal(rng, 0, 1, m * ldc).ToArray();
+        var expected = (double[])c.Clone();
+        GemmReference.Multiply(false, false, m, n, k, 1.0, a, lda, b, ldb, 0.5, expected, ldc);
+        Gemm.Multiply(false, false, m, n, k, 1.0, a, lda, b, ldb, 0.5, c, ldc);
+        for (int i = 0; i < c.Length; i++) Assert.Equal(expected[i], c[i], 1e-12);
+        // Padding columns of C beyond n are untouched.
+        for (int i = 0; i < m; i++)
+            for (int j = n; j < ldc && i * ldc + j < c.Length; j++) Assert.Equal(expected[i * ldc + j], c[i * ldc + j]);
+    }
+
+    [Fact]
+    public void Beta_zero_overwrites_nan()
+    {
+        var a = new float[] { 1, 2, 3, 4 };
+        var b = new float[] { 1, 0, 0, 1 };
+        var c = new float[] { float.NaN, float.NaN, float.NaN, float.NaN };
+        Gemm.Multiply(false, false, 2, 2, 2, 1f, a, 2, b, 2, 0f, c, 2);
+        Assert.Equal(a, c);
+    }
+
+    [Fact]
+    public void Result_does_not_depend_on_thread_count()
+    {
+        var rng = new Rng(11);
+        int m = 300, n = 260, k = 300;
+        var a = Tensor<float>.RandomNormal(rng, 0, 1, m * k).ToArray();
+        var b = Tensor<float>.RandomNormal(rng, 0, 1, k * n).ToArray();
+        var c1 = new float[m * n];
+        var c2 = new float[m * n];
+        int saved = Parallelism.MaxThreads;
+        try
+        {
+            Parallelism.MaxThreads = 1;
+            Gemm.Multiply(false, true, m, n, k, 1f, a, k, b, k, 0f, c1, n);
+            Parallelism.MaxThreads = 4;
+            Gemm.Multiply(false, true, m, n, k, 1f, a, k, b, k, 0f, c2, n);
+        }
+        finally
+        {
+            Parallelism.MaxThreads = saved;
+        }
+        Assert.Equal(c1, c2);
+    }
+
+    [Fact]
+    public void Too_short_buffer_names_the_matrix_and_sizes()
+    {
+        var a = new float[7];
+        var b = new float[12];
+        var c = new float[6];
+        var e = Assert.Throws<ShapeMismatchException>(() => Gemm.Multiply(false, false, 2, 3, 4, 1f, a, 4, b, 3, 0f, c, 3));
+        Assert.Contains("A is stored (2, 4)", e.Message);
+        Assert.Contains("needs 8 elements, but only 7", e.Message);
+    }
+
+    private static void CompareWithReference<T>(int m, int n, int k, bool transA, bool transB, double tolerance, double alpha, double beta, ulong seed)
+        where T : unmanaged, IFloatingPointIeee754<T>
+    {
+        var rng = new Rng(seed);
+        int lda = transA ? m : k, ldb = transB ? k : n;
+        var a = Tensor<T>.RandomUniform(rng, -1, 1, m * k).ToArray();
+        var b = Tensor<T>.RandomUniform(rng, -1, 1, k * n).ToArray();
+        var c0 = Tensor<T>.RandomUniform(rng, -1, 1, m * n).ToArray();
+        var expected = (T[])c0.Clone();
+        var actual = (T[])c0.Clone();
+        T ta = T.CreateChecked(alpha), tb = T.CreateChecked(beta);
+        GemmReference.Multiply(transA, transB, m, n, k, ta, a, lda, b, ldb, tb, expected, n);
+        Gemm.Multiply(transA, transB, m, n, k, ta, a, lda, b, ldb, tb, actual, n);
+
+        // Relative to the scale of the result: max |error| / max(1, max |expected|).
+        double maxErr = 0, maxRef = 1;
+        for (int i = 0; i < expected.Length; i++)
+        {
+            maxErr = Math.Max(maxErr, Math.Abs(double.CreateChecked(actual[i] - expected[i])));
+            maxRef = Math.Max(maxRef, Math.Abs(double.CreateChecked(expected[i])));
+        }
+        Assert.True(maxErr / maxRef <= tolerance,
+            $"{typeof(T).Name} gemm m={m} n={n} k={k} transA={transA} transB={transB}: relative error {maxErr / maxRef:E3} > {tolerance:E0}");
+    }
+}
