@@ -67,6 +67,13 @@ public static class Parallelism
         private Exception? _error;
         private readonly ManualResetEventSlim _done = new(false);
 
+        public Pool()
+        {
+            // ManualResetEventSlim creates its lock object the first time a wait blocks; do that now, so that no
+            // later kernel call allocates.
+            _done.Wait(1);
+        }
+
         public void Run(IParallelWork work, int parts, int threads)
         {
             int helpers = threads - 1;

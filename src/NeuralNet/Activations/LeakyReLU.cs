@@ -1,0 +1,45 @@
+using System.Globalization;
+using System.Numerics;
+using NeuralNet.Modules;
+using NeuralNet.Tensors;
+using NeuralNet.Tensors.Kernels;
+
+namespace NeuralNet.Activations;
+
+/// <summary>
+/// Leaky ReLU: y = x for x &gt; 0, α·x otherwise (α = negative slope, default 0.01). Any shape.
+/// Backward: dx = dy for x &gt; 0, α·dy otherwise. Keeps a reference to x, since for α &lt; 0 the output's sign does not give x's.
+/// </summary>
+public sealed class LeakyReLU<T> : Module<T> where T : unmanaged, IFloatingPointIeee754<T>
+{
+    private Tensor<T>? _input;
+    private Tensor<T>? _output;
+    private Tensor<T>? _gradInput;
+
+    public LeakyReLU(double negativeSlope = 0.01)
+    {
+        if (!double.IsFinite(negativeSlope)) throw new ArgumentOutOfRangeException(nameof(negativeSlope), negativeSlope, "LeakyReLU: the negative slope must be finite.");
+        NegativeSlope = T.CreateChecked(negativeSlope);
+    }
+
+    /// <summary>α, the slope for negative inputs.</summary>
+    public T NegativeSlope { get; }
+
+    public override Tensor<T> Forward(Tensor<T> input)
+    {
+        _input = input;
+        var y = Reuse(ref _output, input.Shape);
+        Elementwise.LeakyReluForward<T>(input.ReadOnlySpan, NegativeSlope, y.Span);
+        return y;
+    }
+
+    public override Tensor<T> Backward(Tensor<T> gradOutput)
+    {
+        CheckGradShape(_output, gradOutput);
+        var dx = Reuse(ref _gradInput, gradOutput.Shape);
+        Elementwise.LeakyReluBackward<T>(_input!.ReadOnlySpan, gradOutput.ReadOnlySpan, NegativeSlope, dx.Span);
+        return dx;
+    }
+
+    public override string ToString() => string.Create(CultureInfo.InvariantCulture, $"LeakyReLU(negative_slope={NegativeSlope})");
+}

@@ -1,0 +1,34 @@
+using System.Numerics;
+using NeuralNet.Modules;
+using NeuralNet.Tensors;
+using NeuralNet.Tensors.Kernels;
+
+namespace NeuralNet.Activations;
+
+/// <summary>
+/// Rectified linear unit: y = max(x, 0). Any shape.
+/// Backward: dx = dy ⊙ [y &gt; 0]. The derivative at exactly 0 is taken as 0 (as PyTorch);
+/// the mask is read from the saved output, so no copy of x is kept.
+/// </summary>
+public sealed class ReLU<T> : Module<T> where T : unmanaged, IFloatingPointIeee754<T>
+{
+    private Tensor<T>? _output;
+    private Tensor<T>? _gradInput;
+
+    public override Tensor<T> Forward(Tensor<T> input)
+    {
+        var y = Reuse(ref _output, input.Shape);
+        Elementwise.ReluForward<T>(input.ReadOnlySpan, y.Span);
+        return y;
+    }
+
+    public override Tensor<T> Backward(Tensor<T> gradOutput)
+    {
+        CheckGradShape(_output, gradOutput);
+        var dx = Reuse(ref _gradInput, gradOutput.Shape);
+        Elementwise.ReluBackward<T>(_output!.ReadOnlySpan, gradOutput.ReadOnlySpan, dx.Span);
+        return dx;
+    }
+
+    public override string ToString() => "ReLU()";
+}

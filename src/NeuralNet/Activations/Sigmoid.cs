@@ -1,0 +1,33 @@
+using System.Numerics;
+using NeuralNet.Modules;
+using NeuralNet.Tensors;
+using NeuralNet.Tensors.Kernels;
+
+namespace NeuralNet.Activations;
+
+/// <summary>
+/// Logistic sigmoid: y = σ(x) = 1 / (1 + e^(−x)). Any shape.
+/// Backward: σ'(x) = e^(−x)/(1 + e^(−x))² = σ(x)(1 − σ(x)), so dx = dy ⊙ y ⊙ (1 − y) from the saved output.
+/// </summary>
+public sealed class Sigmoid<T> : Module<T> where T : unmanaged, IFloatingPointIeee754<T>
+{
+    private Tensor<T>? _output;
+    private Tensor<T>? _gradInput;
+
+    public override Tensor<T> Forward(Tensor<T> input)
+    {
+        var y = Reuse(ref _output, input.Shape);
+        Elementwise.SigmoidForward<T>(input.ReadOnlySpan, y.Span);
+        return y;
+    }
+
+    public override Tensor<T> Backward(Tensor<T> gradOutput)
+    {
+        CheckGradShape(_output, gradOutput);
+        var dx = Reuse(ref _gradInput, gradOutput.Shape);
+        Elementwise.SigmoidBackward<T>(_output!.ReadOnlySpan, gradOutput.ReadOnlySpan, dx.Span);
+        return dx;
+    }
+
+    public override string ToString() => "Sigmoid()";
+}

@@ -1,0 +1,39 @@
+using System.Numerics;
+using NeuralNet.Modules;
+using NeuralNet.Tensors;
+using NeuralNet.Tensors.Kernels;
+
+namespace NeuralNet.Activations;
+
+/// <summary>
+/// Softmax over the last dimension: yᵢ = exp(xᵢ − m) / Σⱼ exp(xⱼ − m), m = maxⱼ xⱼ (the shift cancels and keeps
+/// every exponent ≤ 0, so large logits cannot overflow). Input (…, C).
+/// </summary>
+/// <remarks>
+/// Backward: ∂yᵢ/∂xⱼ = yᵢ(δᵢⱼ − yⱼ), so dxⱼ = Σᵢ dyᵢ·yᵢ(δᵢⱼ − yⱼ) = yⱼ·(dyⱼ − ⟨dy, y⟩).
+/// For classification, prefer <see cref="Losses.CrossEntropyLoss{T}"/> on logits: the fused gradient p − onehot is cheaper
+/// and more accurate than softmax followed by a log.
+/// </remarks>
+public sealed class Softmax<T> : Module<T> where T : unmanaged, IFloatingPointIeee754<T>
+{
+    private Tensor<T>? _output;
+    private Tensor<T>? _gradInput;
+
+    public override Tensor<T> Forward(Tensor<T> input)
+    {
+        if (input.Rank == 0) throw new ShapeMismatchException("Softmax.Forward: input () is a scalar; softmax needs a last dimension.");
+        var y = Reuse(ref _output, input.Shape);
+        RowOps.Softmax<T>(input.ReadOnlySpan, y.Span, input.Shape[-1]);
+        return y;
+    }
+
+    public override Tensor<T> Backward(Tensor<T> gradOutput)
+    {
+        CheckGradShape(_output, gradOutput);
+        var dx = Reuse(ref _gradInput, gradOutput.Shape);
+        RowOps.SoftmaxBackward<T>(_output!.ReadOnlySpan, gradOutput.ReadOnlySpan, dx.Span, gradOutput.Shape[-1]);
+        return dx;
+    }
+
+    public override string ToString() => "Softmax(dim=-1)";
+}

@@ -1,0 +1,33 @@
+using System.Numerics;
+using NeuralNet.Modules;
+using NeuralNet.Tensors;
+using NeuralNet.Tensors.Kernels;
+
+namespace NeuralNet.Activations;
+
+/// <summary>
+/// Hyperbolic tangent: y = tanh(x). Any shape.
+/// Backward: tanh'(x) = 1 − tanh²(x), so dx = dy ⊙ (1 − y²) from the saved output.
+/// </summary>
+public sealed class Tanh<T> : Module<T> where T : unmanaged, IFloatingPointIeee754<T>
+{
+    private Tensor<T>? _output;
+    private Tensor<T>? _gradInput;
+
+    public override Tensor<T> Forward(Tensor<T> input)
+    {
+        var y = Reuse(ref _output, input.Shape);
+        Elementwise.TanhForward<T>(input.ReadOnlySpan, y.Span);
+        return y;
+    }
+
+    public override Tensor<T> Backward(Tensor<T> gradOutput)
+    {
+        CheckGradShape(_output, gradOutput);
+        var dx = Reuse(ref _gradInput, gradOutput.Shape);
+        Elementwise.TanhBackward<T>(_output!.ReadOnlySpan, gradOutput.ReadOnlySpan, dx.Span);
+        return dx;
+    }
+
+    public override string ToString() => "Tanh()";
+}

@@ -1,0 +1,109 @@
+using System.Globalization;
+using System.Numerics;
+using NeuralNet.Init;
+using NeuralNet.Modules;
+using NeuralNet.Tensors;
+using NeuralNet.Tensors.Kernels;
+
+namespace NeuralNet.Layers;
+
+/// <summary>
+/// Fully connected layer: y = x·Wᵀ + b.
+/// </summary>
+/// <remarks>
+/// Shapes: x (N, in), W (out, in), b (out), y (N, out).
+/// <para>Forward, per element: y[n,o] = Σᵢ x[n,i]·W[o,i] + b[o].</para>
+/// <para>Backward, from the chain rule with ∂y[n,o]/∂W[o,i] = x[n,i], ∂y[n,o]/∂b[o] = 1, ∂y[n,o]/∂x[n,i] = W[o,i]:</para>
+/// <code>
+///   dW += dyᵀ·x   (out, in)   dW[o,i] = Σₙ dy[n,o]·x[n,i]
+///   db += Σₙ dy    (out)
+///   dx  = dy·W    (N, in)     dx[n,i] = Σₒ dy[n,o]·W[o,i]
+/// </code>
+/// All three are one GEMM or one column sum; forward saves only a reference to x.
+/// <para>Initialization: W by the given <see cref="Initializer"/> (default U(−1/√in, 1/√in), as PyTorch), b = 0 when an
+/// initializer is given, else U(−1/√in, 1/√in).</para>
+/// </remarks>
+public sealed class Linear<T> : Module<T> where T : unmanaged, IFloatingPointIeee754<T>
+{
+    private Tensor<T>? _input;
+    private Tensor<T>? _output;
+    private Tensor<T>? _gradInput;
+
+    /// <summary>Creates the layer and initializes it from <paramref name="rng"/> (default: <see cref="Init.Init.DefaultRng"/>).</summary>
+    public Linear(int inFeatures, int outFeatures, Initializer? init = null, bool bias = true, Rng? rng = null)
+    {
+        ArgumentOutOfRangeException.ThrowIfLessThan(inFeatures, 1);
+        ArgumentOutOfRangeException.ThrowIfLessThan(outFeatures, 1);
+        InFeatures = inFeatures;
+        OutFeatures = outFeatures;
+        Initializer = init ?? NeuralNet.Init.Init.LinearDefault;
+        Weight = new Parameter<T>(new Tensor<T>(outFeatures, inFeatures));
+        Bias = bias ? new Parameter<T>(new Tensor<T>(outFeatures)) : null;
+        ResetParameters(rng ?? NeuralNet.Init.Init.DefaultRng, biasUniform: init is null);
+    }
+
+    public int InFeatures { get; }
+
+    public int OutFeatures { get; }
+
+    /// <summary>The scheme used for the weight.</summary>
+    public Initializer Initializer { get; }
+
+    /// <summary>W, shape (out, in).</summary>
+    public Parameter<T> Weight { get; }
+
+    /// <summary>b, shape (out), or null for a layer built with bias: false.</summary>
+    public Parameter<T>? Bias { get; }
+
+    /// <summary>Draws new weights (and bias) from <paramref name="rng"/>.</summary>
+    public void ResetParameters(Rng rng, bool biasUniform = false)
+    {
+        Initializer.Fill(Weight.Value, InFeatures, OutFeatures, rng);
+        if (Bias is null) return;
+        if (biasUniform) NeuralNet.Init.Init.LinearDefault.Fill(Bias.Value, InFeatures, OutFeatures, rng);
+        else Bias.Value.Span.Clear();
+    }
+
+    protected override IEnumerable<(string Name, Parameter<T> Parameter)> LocalParameters()
+    {
+        yield return ("weight", Weight);
+        if (Bias is not null) yield return ("bias", Bias);
+    }
+
+    public override Tensor<T> Forward(Tensor<T> input)
+    {
+        if (input.Rank != 2 || input.Shape[1] != InFeatures)
+            throw new ShapeMismatchException($"Linear.Forward: input {input.Shape} does not match weight {Weight.Shape}: expected (N, {InFeatures}).");
+        int n = input.Rows;
+        _input = input;
+        var y = Reuse(ref _output, n, OutFeatures);
+        // y = b (broadcast), then y = 1·x·Wᵀ + 1·y.
+        if (Bias is not null) RowOps.BroadcastRows<T>(Bias.Value.ReadOnlySpan, y.Span);
+        Gemm.Multiply(false, true, n, OutFeatures, InFeatures,
+            T.One, input.ReadOnlySpan, InFeatures, Weight.Value.ReadOnlySpan, InFeatures,
+            Bias is null ? T.Zero : T.One, y.Span, OutFeatures);
+        return y;
+    }
+
+    public override Tensor<T> Backward(Tensor<T> gradOutput)
+    {
+        CheckGradShape(_output, gradOutput);
+        var x = _input!;
+        int n = x.Rows;
+        // dW += dyᵀ·x: (out, N)·(N, in).
+        Gemm.Multiply(true, false, OutFeatures, InFeatures, n,
+            T.One, gradOutput.ReadOnlySpan, OutFeatures, x.ReadOnlySpan, InFeatures,
+            T.One, Weight.Grad.Span, InFeatures);
+        // db += Σₙ dy.
+        if (Bias is not null) RowOps.AccumulateColumnSums<T>(gradOutput.ReadOnlySpan, Bias.Grad.Span);
+        // dx = dy·W: (N, out)·(out, in).
+        var dx = Reuse(ref _gradInput, x.Shape);
+        Gemm.Multiply(false, false, n, InFeatures, OutFeatures,
+            T.One, gradOutput.ReadOnlySpan, OutFeatures, Weight.Value.ReadOnlySpan, InFeatures,
+            T.Zero, dx.Span, InFeatures);
+        return dx;
+    }
+
+    public override string ToString() =>
+        string.Create(CultureInfo.InvariantCulture, $"Linear(in_features={InFeatures}, out_features={OutFeatures}, bias={(Bias is not null ? "True" : "False")})");
+}

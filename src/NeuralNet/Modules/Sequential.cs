@@ -1,0 +1,58 @@
+using System.Globalization;
+using System.Numerics;
+using System.Text;
+using NeuralNet.Tensors;
+
+namespace NeuralNet.Modules;
+
+/// <summary>
+/// A chain of modules: Forward runs them in order, Backward in reverse, each receiving the gradient the next one
+/// returned. Children are named "0", "1", … so parameters are "0.weight", "0.bias", "2.weight", ….
+/// </summary>
+/// <example><code>
+/// var model = new Sequential&lt;float&gt;(new Linear&lt;float&gt;(784, 128), new ReLU&lt;float&gt;(), new Linear&lt;float&gt;(128, 10));
+/// </code></example>
+public sealed class Sequential<T> : Module<T> where T : unmanaged, IFloatingPointIeee754<T>
+{
+    private readonly Module<T>[] _modules;
+
+    public Sequential(params Module<T>[] modules)
+    {
+        ArgumentNullException.ThrowIfNull(modules);
+        if (modules.Any(m => m is null)) throw new ArgumentException("Sequential: a module is null.", nameof(modules));
+        _modules = (Module<T>[])modules.Clone();
+    }
+
+    /// <summary>The modules, in order.</summary>
+    public IReadOnlyList<Module<T>> Modules => _modules;
+
+    /// <summary>Number of modules.</summary>
+    public int Count => _modules.Length;
+
+    /// <summary>Module <paramref name="index"/>.</summary>
+    public Module<T> this[int index] => _modules[index];
+
+    public override IEnumerable<(string Name, Module<T> Module)> Children() =>
+        _modules.Select((m, i) => (i.ToString(CultureInfo.InvariantCulture), m));
+
+    public override Tensor<T> Forward(Tensor<T> input)
+    {
+        var x = input;
+        for (int i = 0; i < _modules.Length; i++) x = _modules[i].Forward(x);
+        return x;
+    }
+
+    public override Tensor<T> Backward(Tensor<T> gradOutput)
+    {
+        var g = gradOutput;
+        for (int i = _modules.Length - 1; i >= 0; i--) g = _modules[i].Backward(g);
+        return g;
+    }
+
+    public override string ToString()
+    {
+        var sb = new StringBuilder("Sequential(\n");
+        for (int i = 0; i < _modules.Length; i++) sb.Append(CultureInfo.InvariantCulture, $"  ({i}): {_modules[i]}\n");
+        return sb.Append(')').ToString();
+    }
+}
