@@ -142,9 +142,12 @@ public static unsafe class Gemm
             for (int jc = 0; jc < nCount; jc += ncMax)
             {
                 int nc = Math.Min(ncMax, nCount - jc);
-                for (int pc = 0; pc < _k; pc += kcMax)
+                // Equal k-blocks (784 = 4 × 196, not 3 × 256 + 16): a thin last block would pay a full C update for little work.
+                int kBlocks = (_k + kcMax - 1) / kcMax;
+                int kcEven = (_k + kBlocks - 1) / kBlocks;
+                for (int pc = 0; pc < _k; pc += kcEven)
                 {
-                    int kc = Math.Min(kcMax, _k - pc);
+                    int kc = Math.Min(kcEven, _k - pc);
                     GemmPacking.PackB(_transB, _b, _ldb, pc, n0 + jc, kc, nc, nr, packedB);
                     for (int ic = 0; ic < mCount; ic += mcMax)
                     {

@@ -59,11 +59,16 @@ public static class Parallelism
 
     private sealed class Pool
     {
+        /// <summary>How long a waiting thread spins before it blocks: kernels come back to back during training,
+        /// and waking a blocked thread costs tens of microseconds, as long as a small matrix multiply.</summary>
+        private static readonly long s_spinTicks = System.Diagnostics.Stopwatch.Frequency / 5000; // 200 µs
+
         private Worker[] _workers = [];
         private IParallelWork? _work;
         private int _parts;
         private int _next;
         private int _pending;
+        private int _generation;
         private Exception? _error;
         private readonly ManualResetEventSlim _done = new(false);
 
@@ -88,11 +93,12 @@ public static class Parallelism
             _parts = parts;
             _next = 0;
             _error = null;
-            _pending = helpers + 1;
             _done.Reset();
-            for (int i = 0; i < helpers; i++) _workers[i].Start.Set();
+            Volatile.Write(ref _pending, helpers + 1);
+            Interlocked.Increment(ref _generation); // spinning workers start here
+            for (int i = 0; i < helpers; i++) _workers[i].Start.Set(); // blocked ones here
             Drain();
-            _done.Wait();
+            if (!SpinUntil(static pool => Volatile.Read(ref pool._pending) == 0, this)) _done.Wait();
             _work = null;
             if (_error is not null) throw new AggregateException("A parallel kernel failed.", _error);
         }
@@ -115,6 +121,18 @@ public static class Parallelism
             }
         }
 
+        /// <summary>Spins up to <see cref="s_spinTicks"/> until <paramref name="condition"/> holds.</summary>
+        private static bool SpinUntil(Func<Pool, bool> condition, Pool pool)
+        {
+            long deadline = System.Diagnostics.Stopwatch.GetTimestamp() + s_spinTicks;
+            while (!condition(pool))
+            {
+                if (System.Diagnostics.Stopwatch.GetTimestamp() > deadline) return false;
+                Thread.SpinWait(8);
+            }
+            return true;
+        }
+
         private sealed class Worker
         {
             public readonly ManualResetEventSlim Start = new(false);
@@ -124,10 +142,18 @@ public static class Parallelism
                 var thread = new Thread(() =>
                 {
                     t_insideWork = true;
+                    int seen = Volatile.Read(ref pool._generation);
                     while (true)
                     {
-                        Start.Wait();
-                        Start.Reset();
+                        while (Volatile.Read(ref pool._generation) == seen)
+                        {
+                            if (!SpinUntil(p => Volatile.Read(ref p._generation) != seen, pool))
+                            {
+                                Start.Wait();
+                                Start.Reset();
+                            }
+                        }
+                        seen = Volatile.Read(ref pool._generation);
                         pool.Drain();
                     }
                 })

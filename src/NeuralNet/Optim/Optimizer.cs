@@ -1,0 +1,87 @@
+using System.Numerics;
+using NeuralNet.Modules;
+using NeuralNet.Tensors;
+
+namespace NeuralNet.Optim;
+
+/// <summary>
+/// Updates parameters from their gradients. <see cref="Step"/> applies one update to every parameter;
+/// <see cref="ZeroGrad"/> clears the gradients for the next batch. State (momentum buffers, moment estimates) is
+/// allocated once, at construction, so steps allocate nothing; <see cref="State"/> exposes it for checkpoints.
+/// </summary>
+public abstract class Optimizer<T> where T : unmanaged, IFloatingPointIeee754<T>
+{
+    private readonly Parameter<T>[] _parameters;
+    private double _learningRate;
+
+    protected Optimizer(IEnumerable<Parameter<T>> parameters, double learningRate)
+    {
+        ArgumentNullException.ThrowIfNull(parameters);
+        _parameters = parameters.ToArray();
+        if (_parameters.Length == 0) throw new ArgumentException($"{GetType().Name}: the parameter list is empty.", nameof(parameters));
+        LearningRate = learningRate;
+    }
+
+    /// <summary>The parameters, in the order given.</summary>
+    public IReadOnlyList<Parameter<T>> Parameters => _parameters;
+
+    /// <summary>The learning rate used by the next <see cref="Step"/>; schedules set it between epochs.</summary>
+    public double LearningRate
+    {
+        get => _learningRate;
+        set
+        {
+            if (!(value >= 0) || double.IsInfinity(value))
+                throw new ArgumentOutOfRangeException(nameof(value), value, $"{GetType().Name}: the learning rate must be a finite number ≥ 0.");
+            _learningRate = value;
+        }
+    }
+
+    /// <summary>Number of steps taken so far (t in the update formulas, 1 during the first step).</summary>
+    public long StepCount { get; protected set; }
+
+    /// <summary>Applies one update to every parameter.</summary>
+    public void Step()
+    {
+        StepCount++;
+        for (int i = 0; i < _parameters.Length; i++) Update(i, _parameters[i].Value.Span, _parameters[i].Grad.ReadOnlySpan);
+    }
+
+    /// <summary>Updates parameter <paramref name="index"/> in place from its gradient.</summary>
+    protected abstract void Update(int index, Span<T> value, ReadOnlySpan<T> grad);
+
+    /// <summary>Sets every parameter's gradient to zero.</summary>
+    public void ZeroGrad()
+    {
+        foreach (var p in _parameters) p.ZeroGrad();
+    }
+
+    /// <summary>The state tensors, named "NAME.INDEX" (e.g. "exp_avg.0"), for saving; empty for plain SGD.</summary>
+    public abstract IReadOnlyList<(string Name, Tensor<T> Tensor)> State();
+
+    /// <summary>Hyper-parameters by name, for saving and display.</summary>
+    public abstract IReadOnlyDictionary<string, double> Hyperparameters { get; }
+
+    /// <summary>Restores state saved from an optimizer of the same kind over parameters of the same shapes.</summary>
+    public void LoadState(IReadOnlyDictionary<string, Tensor<T>> state, long stepCount)
+    {
+        foreach (var (name, tensor) in State())
+        {
+            if (!state.TryGetValue(name, out var saved))
+                throw new InvalidDataException($"{GetType().Name}: the saved optimizer state has no '{name}'.");
+            if (saved.Shape != tensor.Shape)
+                throw new ShapeMismatchException($"{GetType().Name}: saved state '{name}' has shape {saved.Shape}, expected {tensor.Shape}.");
+            saved.CopyTo(tensor);
+        }
+        StepCount = stepCount;
+    }
+
+    /// <summary>One zero tensor per parameter, shaped like it.</summary>
+    protected Tensor<T>[] ZerosLikeParameters() => _parameters.Select(p => new Tensor<T>(p.Shape)).ToArray();
+
+    /// <summary>Rejects a hyper-parameter outside its range, naming it and the value.</summary>
+    protected void Require(bool ok, string name, double value, string range)
+    {
+        if (!ok) throw new ArgumentOutOfRangeException(name, value, $"{GetType().Name}: invalid {name} {value}; expected {range}.");
+    }
+}
