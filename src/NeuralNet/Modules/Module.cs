@@ -30,6 +30,26 @@ public abstract class Module<T> where T : unmanaged, IFloatingPointIeee754<T>
     /// <summary>This module's own parameters (not its children's), with local names such as "weight".</summary>
     protected virtual IEnumerable<(string Name, Parameter<T> Parameter)> LocalParameters() => [];
 
+    /// <summary>
+    /// Non-learnable state that belongs in a checkpoint (e.g. BatchNorm's running mean), named like parameters.
+    /// </summary>
+    protected virtual IEnumerable<(string Name, Tensor<T> Buffer)> LocalBuffers() => [];
+
+    /// <summary>Every buffer of this module and its children, named by path.</summary>
+    public IEnumerable<(string Name, Tensor<T> Buffer)> NamedBuffers()
+    {
+        foreach (var b in LocalBuffers()) yield return b;
+        foreach (var (childName, child) in Children())
+            foreach (var (name, b) in child.NamedBuffers()) yield return ($"{childName}.{name}", b);
+    }
+
+    /// <summary>
+    /// Every tensor that defines the trained model — parameter values, then buffers — by name: what a checkpoint
+    /// stores and what "keep the best weights" copies.
+    /// </summary>
+    public IEnumerable<(string Name, Tensor<T> Tensor)> StateDict() =>
+        NamedParameters().Select(p => (p.Name, p.Parameter.Value)).Concat(NamedBuffers());
+
     /// <summary>The modules this one contains, with local names such as "0".</summary>
     public virtual IEnumerable<(string Name, Module<T> Module)> Children() => [];
 

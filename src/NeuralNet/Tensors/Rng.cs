@@ -12,8 +12,12 @@ public sealed class Rng
     private bool _hasSpare;
 
     /// <summary>Creates a generator from a 64-bit seed.</summary>
-    public Rng(ulong seed)
+    public Rng(ulong seed) => Reseed(seed);
+
+    /// <summary>Restarts the generator as if it had just been created with <paramref name="seed"/>.</summary>
+    public void Reseed(ulong seed)
     {
+        _hasSpare = false;
         ulong x = seed;
         _s0 = SplitMix64(ref x);
         _s1 = SplitMix64(ref x);

@@ -20,14 +20,16 @@ public readonly struct Shape : IEquatable<Shape>
             if (length > int.MaxValue) throw new ArgumentException($"Shape {Format(dims)} has more than {int.MaxValue} elements.", nameof(dims));
         }
         _dims = (int[])dims.Clone();
-        Length = (int)length;
+        _length = (int)length;
     }
+
+    private readonly int _length;
 
     /// <summary>Number of dimensions.</summary>
     public int Rank => _dims?.Length ?? 0;
 
-    /// <summary>Number of elements: the product of the extents (1 for a scalar of rank 0).</summary>
-    public int Length { get; }
+    /// <summary>Number of elements: the product of the extents (1 for a scalar of rank 0, including <c>default(Shape)</c>).</summary>
+    public int Length => _dims is null ? 1 : _length;
 
     /// <summary>The extent of dimension <paramref name="axis"/>; negative axes count from the end.</summary>
     public int this[int axis] => _dims[axis < 0 ? axis + Rank : axis];

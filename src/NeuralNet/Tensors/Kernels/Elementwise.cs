@@ -84,6 +84,7 @@ public static class Elementwise
     public static void SigmoidForward<T>(ReadOnlySpan<T> x, Span<T> y) where T : unmanaged, IFloatingPointIeee754<T>
     {
         CheckLengths(x.Length, y.Length, nameof(SigmoidForward));
+        if (x.IsEmpty) return; // TensorPrimitives.Sigmoid rejects empty spans
         TensorPrimitives.Sigmoid(x, y);
     }
 

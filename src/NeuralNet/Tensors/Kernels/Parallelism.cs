@@ -69,6 +69,7 @@ public static class Parallelism
         private int _next;
         private int _pending;
         private int _generation;
+        private int _activeHelpers;
         private Exception? _error;
         private readonly ManualResetEventSlim _done = new(false);
 
@@ -95,6 +96,8 @@ public static class Parallelism
             _error = null;
             _done.Reset();
             Volatile.Write(ref _pending, helpers + 1);
+            // Only the first `helpers` workers join this run: the pool may have grown under a larger MaxThreads.
+            Volatile.Write(ref _activeHelpers, helpers);
             Interlocked.Increment(ref _generation); // spinning workers start here
             for (int i = 0; i < helpers; i++) _workers[i].Start.Set(); // blocked ones here
             Drain();
@@ -154,7 +157,7 @@ public static class Parallelism
                             }
                         }
                         seen = Volatile.Read(ref pool._generation);
-                        pool.Drain();
+                        if (index < Volatile.Read(ref pool._activeHelpers)) pool.Drain();
                     }
                 })
                 {

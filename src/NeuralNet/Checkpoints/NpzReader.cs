@@ -1,0 +1,159 @@
+using System.IO.Compression;
+using System.Numerics;
+using System.Text;
+using NeuralNet.Tensors;
+
+namespace NeuralNet.Checkpoints;
+
+/// <summary>
+/// Reads an .npz archive (<c>np.savez</c> / <c>np.savez_compressed</c>, or <see cref="NpzWriter"/>): arrays by
+/// name without the ".npy" suffix, converted to the requested element type, plus raw text entries.
+/// Not thread-safe: one reader per thread.
+/// </summary>
+/// <example><code>
+/// using var npz = new NpzReader("model.npz");
+/// Tensor&lt;float&gt; w = npz.Get&lt;float&gt;("0.weight");
+/// int[] labels = npz.GetInt32("labels");   // '&lt;i8' from NumPy is fine
+/// </code></example>
+public sealed class NpzReader : IDisposable
+{
+    private readonly ZipArchive _zip;
+    private readonly string _name;
+    private readonly string[] _names;
+
+    /// <summary>Opens the file at <paramref name="path"/>.</summary>
+    /// <exception cref="FileNotFoundException">No file at <paramref name="path"/>.</exception>
+    /// <exception cref="InvalidDataException">The file is not a zip archive or is truncated.</exception>
+    public NpzReader(string path)
+    {
+        ArgumentException.ThrowIfNullOrEmpty(path);
+        if (!File.Exists(path)) throw new FileNotFoundException($"NPZ file not found: '{path}'.", path);
+        var stream = new FileStream(path, FileMode.Open, FileAccess.Read, FileShare.Read);
+        try
+        {
+            _zip = OpenZip(stream, path, leaveOpen: false);
+        }
+        catch
+        {
+            stream.Dispose();
+            throw;
+        }
+        _name = path;
+        _names = ArrayNames(_zip);
+    }
+
+    /// <summary>Reads an archive from <paramref name="stream"/>; <paramref name="name"/> labels error messages.</summary>
+    public NpzReader(Stream stream, string name = "npz stream", bool leaveOpen = false)
+    {
+        ArgumentNullException.ThrowIfNull(stream);
+        ArgumentNullException.ThrowIfNull(name);
+        _zip = OpenZip(stream, name, leaveOpen);
+        _name = name;
+        _names = ArrayNames(_zip);
+    }
+
+    /// <summary>The array names (entries ending in ".npy", suffix removed), in archive order.</summary>
+    public IReadOnlyList<string> Names => _names;
+
+    /// <summary>True if the archive has an entry <c><paramref name="name"/>.npy</c>.</summary>
+    public bool Contains(string name) => _zip.GetEntry(name + ".npy") is not null;
+
+    /// <summary>The array <paramref name="name"/>, converted to <typeparamref name="T"/>.</summary>
+    /// <exception cref="KeyNotFoundException">No such array; the message lists the available names.</exception>
+    /// <exception cref="InvalidDataException">The entry is not a valid .npy array.</exception>
+    public Tensor<T> Get<T>(string name) where T : unmanaged, IFloatingPointIeee754<T>
+    {
+        ZipArchiveEntry entry = Find(name);
+        string label = Label(entry);
+        try
+        {
+            using Stream s = entry.Open();
+            return Npy.Read<T>(s, label, entry.Length);
+        }
+        catch (InvalidDataException ex) when (!ex.Message.StartsWith(label, StringComparison.Ordinal))
+        {
+            throw new InvalidDataException($"{label}: corrupt zip entry: {ex.Message}", ex);
+        }
+    }
+
+    /// <summary>The integer array <paramref name="name"/> ('&lt;i4', '&lt;i8', …) as a flat int[]; values must fit in int32.</summary>
+    public int[] GetInt32(string name)
+    {
+        ZipArchiveEntry entry = Find(name);
+        string label = Label(entry);
+        try
+        {
+            using Stream s = entry.Open();
+            return Npy.ReadInt32(s, label, entry.Length);
+        }
+        catch (InvalidDataException ex) when (!ex.Message.StartsWith(label, StringComparison.Ordinal))
+        {
+            throw new InvalidDataException($"{label}: corrupt zip entry: {ex.Message}", ex);
+        }
+    }
+
+    /// <summary>The UTF-8 text of entry <paramref name="entryName"/> (full entry name, e.g. "architecture.json"), or null if absent.</summary>
+    public string? GetText(string entryName)
+    {
+        ArgumentNullException.ThrowIfNull(entryName);
+        ZipArchiveEntry? entry = _zip.GetEntry(entryName);
+        if (entry is null) return null;
+        try
+        {
+            using var reader = new StreamReader(entry.Open(), Encoding.UTF8);
+            return reader.ReadToEnd();
+        }
+        catch (InvalidDataException ex)
+        {
+            throw new InvalidDataException($"{Label(entry)}: corrupt zip entry: {ex.Message}", ex);
+        }
+    }
+
+    /// <summary>Closes the archive (and the file or stream, unless it was opened with leaveOpen).</summary>
+    public void Dispose() => _zip.Dispose();
+
+    private string Label(ZipArchiveEntry entry) => $"{_name} [{entry.FullName}]";
+
+    private ZipArchiveEntry Find(string name)
+    {
+        ArgumentNullException.ThrowIfNull(name);
+        return _zip.GetEntry(name + ".npy") ?? throw new KeyNotFoundException(
+            $"{_name}: no array '{name}' (entry '{name}.npy'); available: " +
+            (_names.Length == 0 ? "(none)" : string.Join(", ", _names.Select(n => $"'{n}'"))));
+    }
+
+    private static ReadOnlySpan<byte> NpyMagic => [0x93, (byte)'N', (byte)'U', (byte)'M', (byte)'P', (byte)'Y'];
+
+    private static string[] ArrayNames(ZipArchive zip) =>
+        zip.Entries.Where(e => e.FullName.EndsWith(".npy", StringComparison.Ordinal))
+                   .Select(e => e.FullName[..^4])
+                   .ToArray();
+
+    // ZipArchive's own messages ("End of Central Directory record could not be found") don't say which file,
+    // nor that a cut-short download is the likely cause; the first bytes tell truncated from not-a-zip.
+    private static ZipArchive OpenZip(Stream stream, string name, bool leaveOpen)
+    {
+        byte[] head = new byte[6];
+        int got = 0;
+        if (stream.CanSeek)
+        {
+            long start = stream.Position;
+            got = stream.ReadAtLeast(head, head.Length, throwOnEndOfStream: false);
+            stream.Position = start;
+        }
+        try
+        {
+            return new ZipArchive(stream, ZipArchiveMode.Read, leaveOpen, Encoding.UTF8);
+        }
+        catch (InvalidDataException ex)
+        {
+            ReadOnlySpan<byte> h = head.AsSpan(0, got);
+            string problem =
+                h.StartsWith("PK\x03\x04"u8) ? "is truncated or corrupt: it starts like a zip archive but its central directory (at the end) is missing or damaged"
+                : h.StartsWith(NpyMagic) ? "is a single .npy array, not a valid .npz (zip) file; read it with Npy.Read"
+                : got == 0 && stream.CanSeek ? "is not a valid .npz (zip) file: it is empty"
+                : "is not a valid .npz (zip) file";
+            throw new InvalidDataException($"{name}: {problem} ({ex.Message})", ex);
+        }
+    }
+}

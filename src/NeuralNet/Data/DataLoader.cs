@@ -1,0 +1,115 @@
+using System.Numerics;
+using NeuralNet.Tensors;
+
+namespace NeuralNet.Data;
+
+/// <summary>
+/// Mini-batches over a <see cref="Dataset{T}"/>. Without shuffling a batch is a view of consecutive rows (no copy);
+/// with shuffling the rows of a batch are gathered into one reused buffer. Either way a step allocates nothing.
+/// </summary>
+/// <remarks>
+/// The order of epoch e is a Fisher–Yates shuffle seeded by (seed, e) alone, so training resumed at epoch e sees
+/// exactly the batches an uninterrupted run would, whatever happened before.
+/// </remarks>
+public sealed class DataLoader<T> where T : unmanaged, IFloatingPointIeee754<T>
+{
+    private readonly int[] _order;
+    private readonly Tensor<T>? _gathered;
+    private readonly int[]? _gatheredLabels;
+    private readonly Tensor<T>?[] _views;
+    private readonly Rng _rng = new(0);
+
+    public DataLoader(Dataset<T> data, int batchSize, bool shuffle = true, bool dropLast = false, ulong seed = 0)
+    {
+        ArgumentNullException.ThrowIfNull(data);
+        ArgumentOutOfRangeException.ThrowIfLessThan(batchSize, 1);
+        Data = data;
+        BatchSize = batchSize;
+        Shuffle = shuffle;
+        DropLast = dropLast;
+        Seed = seed;
+        _order = Enumerable.Range(0, data.Count).ToArray();
+        BatchCount = dropLast ? data.Count / batchSize : (data.Count + batchSize - 1) / batchSize;
+        _views = new Tensor<T>?[shuffle ? 2 : BatchCount];
+        if (shuffle)
+        {
+            int[] dims = data.Features.Shape.ToArray();
+            dims[0] = Math.Min(batchSize, data.Count);
+            _gathered = new Tensor<T>(dims);
+            _gatheredLabels = new int[dims[0]];
+        }
+    }
+
+    public Dataset<T> Data { get; }
+
+    public int BatchSize { get; }
+
+    public bool Shuffle { get; }
+
+    /// <summary>When true, a last batch smaller than <see cref="BatchSize"/> is skipped.</summary>
+    public bool DropLast { get; }
+
+    public ulong Seed { get; }
+
+    /// <summary>Batches per epoch.</summary>
+    public int BatchCount { get; }
+
+    /// <summary>The batches of epoch <paramref name="epoch"/> (0-based), for <c>foreach</c>.</summary>
+    public Epoch GetEpoch(int epoch)
+    {
+        if (Shuffle)
+        {
+            for (int i = 0; i < _order.Length; i++) _order[i] = i;
+            _rng.Reseed(Seed ^ (0x9E3779B97F4A7C15UL * (ulong)(epoch + 1)));
+            _rng.Shuffle<int>(_order);
+        }
+        return new Epoch(this);
+    }
+
+    /// <summary>Batch <paramref name="index"/> of the current epoch.</summary>
+    public Batch<T> GetBatch(int index)
+    {
+        if ((uint)index >= (uint)BatchCount) throw new ArgumentOutOfRangeException(nameof(index), index, $"DataLoader: batch {index} of {BatchCount}.");
+        int start = index * BatchSize;
+        int size = Math.Min(BatchSize, Data.Count - start);
+        if (!Shuffle)
+        {
+            var view = _views[index] ??= Data.Features.RowRange(start, size);
+            return new Batch<T>(index, view, Data.Labels, start);
+        }
+        var features = Data.Features;
+        var dst = _gathered!;
+        for (int i = 0; i < size; i++)
+        {
+            int src = _order[start + i];
+            features.Row(src).CopyTo(dst.Row(i));
+            _gatheredLabels![i] = Data.Labels[src];
+        }
+        // Views of the gathered buffer: one for full batches, one for a short last batch.
+        int slot = size == dst.Rows ? 0 : 1;
+        var v = _views[slot];
+        if (v is null || v.Rows != size) v = _views[slot] = dst.RowRange(0, size);
+        return new Batch<T>(index, v, _gatheredLabels!, 0);
+    }
+
+    /// <summary>The batches of one epoch; a struct enumerable, so <c>foreach</c> allocates nothing.</summary>
+    public readonly struct Epoch(DataLoader<T> loader)
+    {
+        public Enumerator GetEnumerator() => new(loader);
+    }
+
+    /// <summary>Enumerates the batches of an epoch.</summary>
+    public struct Enumerator(DataLoader<T> loader)
+    {
+        private int _index = -1;
+
+        public Batch<T> Current { get; private set; }
+
+        public bool MoveNext()
+        {
+            if (++_index >= loader.BatchCount) return false;
+            Current = loader.GetBatch(_index);
+            return true;
+        }
+    }
+}

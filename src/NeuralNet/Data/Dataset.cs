@@ -1,0 +1,89 @@
+using System.Numerics;
+using NeuralNet.Tensors;
+
+namespace NeuralNet.Data;
+
+/// <summary>
+/// A classification data set in memory: a features tensor whose first dimension indexes the samples
+/// (e.g. (60000, 784) or (60000, 1, 28, 28)) and one integer class label per sample.
+/// </summary>
+public sealed class Dataset<T> where T : unmanaged, IFloatingPointIeee754<T>
+{
+    /// <summary>Wraps <paramref name="features"/> and <paramref name="labels"/> (not copied).</summary>
+    public Dataset(Tensor<T> features, int[] labels, int? numClasses = null, IReadOnlyList<string>? classNames = null)
+    {
+        ArgumentNullException.ThrowIfNull(features);
+        ArgumentNullException.ThrowIfNull(labels);
+        if (features.Rank == 0 || features.Rows != labels.Length)
+            throw new ShapeMismatchException($"Dataset: features {features.Shape} and {labels.Length} labels must have the same number of samples.");
+        int classes = numClasses ?? (labels.Length == 0 ? 0 : labels.Max() + 1);
+        for (int i = 0; i < labels.Length; i++)
+        {
+            if ((uint)labels[i] >= (uint)classes)
+                throw new ArgumentOutOfRangeException(nameof(labels), labels[i], $"Dataset: label {labels[i]} of sample {i} is outside [0, {classes}).");
+        }
+        if (classNames is not null && classNames.Count != classes)
+            throw new ArgumentException($"Dataset: {classNames.Count} class names for {classes} classes.", nameof(classNames));
+        Features = features;
+        Labels = labels;
+        NumClasses = classes;
+        ClassNames = classNames ?? Enumerable.Range(0, classes).Select(c => c.ToString(System.Globalization.CultureInfo.InvariantCulture)).ToArray();
+    }
+
+    /// <summary>The samples, first dimension = <see cref="Count"/>.</summary>
+    public Tensor<T> Features { get; }
+
+    /// <summary>The class of each sample, in [0, <see cref="NumClasses"/>).</summary>
+    public int[] Labels { get; }
+
+    /// <summary>Number of samples.</summary>
+    public int Count => Labels.Length;
+
+    /// <summary>Number of classes.</summary>
+    public int NumClasses { get; }
+
+    /// <summary>A display name per class ("0".."9" unless given, e.g. Fashion-MNIST's "T-shirt/top").</summary>
+    public IReadOnlyList<string> ClassNames { get; }
+
+    /// <summary>The shape of one sample (the features' shape without the first dimension).</summary>
+    public int[] SampleShape => Features.Shape.ToArray()[1..];
+
+    /// <summary>A new data set holding copies of the samples at <paramref name="indices"/>, in that order.</summary>
+    public Dataset<T> Subset(ReadOnlySpan<int> indices)
+    {
+        int[] dims = Features.Shape.ToArray();
+        dims[0] = indices.Length;
+        var features = new Tensor<T>(dims);
+        var labels = new int[indices.Length];
+        for (int i = 0; i < indices.Length; i++)
+        {
+            Features.Row(indices[i]).CopyTo(features.Row(i));
+            labels[i] = Labels[indices[i]];
+        }
+        return new Dataset<T>(features, labels, NumClasses, ClassNames);
+    }
+
+    /// <summary>The first <paramref name="count"/> samples, as views (no copy).</summary>
+    public Dataset<T> Take(int count) =>
+        new(Features.RowRange(0, Math.Min(count, Count)), Labels[..Math.Min(count, Count)], NumClasses, ClassNames);
+
+    /// <summary>
+    /// Splits into (train, validation) with a seeded shuffle: the validation set gets round(fraction·Count) samples.
+    /// The same seed always gives the same split.
+    /// </summary>
+    public (Dataset<T> Train, Dataset<T> Validation) Split(double validationFraction, ulong seed)
+    {
+        if (!(validationFraction >= 0 && validationFraction < 1))
+            throw new ArgumentOutOfRangeException(nameof(validationFraction), validationFraction, "Dataset.Split: the validation fraction must be in [0, 1).");
+        int[] order = Enumerable.Range(0, Count).ToArray();
+        new Rng(seed).Shuffle<int>(order);
+        int nVal = (int)Math.Round(validationFraction * Count);
+        var val = order.AsSpan(0, nVal).ToArray();
+        var train = order.AsSpan(nVal).ToArray();
+        Array.Sort(val);
+        Array.Sort(train);
+        return (Subset(train), Subset(val));
+    }
+
+    public override string ToString() => $"Dataset({Count} samples of {Shape.Format(SampleShape)}, {NumClasses} classes)";
+}

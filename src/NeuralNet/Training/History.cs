@@ -1,0 +1,59 @@
+using System.Globalization;
+using System.Text;
+using System.Text.Json;
+
+namespace NeuralNet.Training;
+
+/// <summary>The metrics of one epoch. Validation figures are NaN when there is no validation set.</summary>
+public sealed record EpochRecord(
+    int Epoch,
+    double TrainLoss,
+    double TrainAccuracy,
+    double ValidationLoss,
+    double ValidationAccuracy,
+    double LearningRate,
+    double Seconds);
+
+/// <summary>Per-epoch metrics of a training run, how it ended, and which epoch was best.</summary>
+public sealed class History
+{
+    private readonly List<EpochRecord> _epochs = [];
+
+    /// <summary>The epochs, in order.</summary>
+    public IReadOnlyList<EpochRecord> Epochs => _epochs;
+
+    /// <summary>The epoch with the lowest validation loss (or training loss without validation); −1 before any.</summary>
+    public int BestEpoch { get; internal set; } = -1;
+
+    /// <summary>Why training stopped: "completed", "early stopping", "cancelled" or "diverged".</summary>
+    public string StopReason { get; internal set; } = "completed";
+
+    internal void Add(EpochRecord record) => _epochs.Add(record);
+
+    /// <summary>The history as CSV: epoch,train_loss,train_accuracy,val_loss,val_accuracy,learning_rate,seconds.</summary>
+    public string ToCsv()
+    {
+        var sb = new StringBuilder("epoch,train_loss,train_accuracy,val_loss,val_accuracy,learning_rate,seconds\n");
+        foreach (var e in _epochs)
+            sb.AppendLine(string.Create(CultureInfo.InvariantCulture,
+                $"{e.Epoch},{e.TrainLoss:R},{e.TrainAccuracy:R},{e.ValidationLoss:R},{e.ValidationAccuracy:R},{e.LearningRate:R},{e.Seconds:R}"));
+        return sb.ToString();
+    }
+
+    /// <summary>The history as JSON (NaN written as null).</summary>
+    public string ToJson()
+    {
+        static double? N(double v) => double.IsFinite(v) ? v : null;
+        var doc = new
+        {
+            best_epoch = BestEpoch,
+            stop_reason = StopReason,
+            epochs = _epochs.Select(e => new
+            {
+                epoch = e.Epoch, train_loss = N(e.TrainLoss), train_accuracy = N(e.TrainAccuracy), val_loss = N(e.ValidationLoss),
+                val_accuracy = N(e.ValidationAccuracy), learning_rate = e.LearningRate, seconds = e.Seconds,
+            }),
+        };
+        return JsonSerializer.Serialize(doc, new JsonSerializerOptions { WriteIndented = true });
+    }
+}

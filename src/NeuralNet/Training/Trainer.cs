@@ -1,0 +1,227 @@
+using System.Diagnostics;
+using System.Numerics;
+using NeuralNet.Data;
+using NeuralNet.Losses;
+using NeuralNet.Modules;
+using NeuralNet.Optim;
+using NeuralNet.Optim.Schedules;
+using NeuralNet.Tensors;
+
+namespace NeuralNet.Training;
+
+/// <summary>Settings of <see cref="Trainer.Fit{T}"/>.</summary>
+public sealed record TrainerOptions
+{
+    /// <summary>Epochs to train (the last epoch index is Epochs − 1).</summary>
+    public int Epochs { get; init; } = 10;
+
+    public int BatchSize { get; init; } = 64;
+
+    /// <summary>Reshuffle the training set every epoch (seeded by <see cref="Seed"/> and the epoch).</summary>
+    public bool Shuffle { get; init; } = true;
+
+    /// <summary>Skip a last batch smaller than <see cref="BatchSize"/>.</summary>
+    public bool DropLast { get; init; }
+
+    public ulong Seed { get; init; }
+
+    /// <summary>Stop when the validation loss has not improved for this many epochs (null: never stop early).</summary>
+    public int? Patience { get; init; }
+
+    /// <summary>When training ends, put back the weights of the best epoch (lowest validation loss).</summary>
+    public bool RestoreBestWeights { get; init; } = true;
+
+    /// <summary>The learning rate per epoch; null keeps the optimizer's.</summary>
+    public LearningRateSchedule? Schedule { get; init; }
+
+    /// <summary>First epoch to run, when resuming from a checkpoint saved after epoch StartEpoch − 1.</summary>
+    public int StartEpoch { get; init; }
+
+    /// <summary>Batch size for evaluation passes (no gradients are kept, so it can be large).</summary>
+    public int EvaluationBatchSize { get; init; } = 1000;
+
+    /// <summary>Cancelling stops after the current batch; the best weights are restored and the history returned.</summary>
+    public CancellationToken CancellationToken { get; init; }
+}
+
+/// <summary>Thrown when the loss becomes NaN or infinite. The best weights have been restored; the history so far is attached.</summary>
+public sealed class TrainingDivergedException(string message, History history) : Exception(message)
+{
+    public History History { get; } = history;
+}
+
+/// <summary>The training loop: shuffled mini-batches, per-epoch metrics, early stopping and the best checkpoint.</summary>
+public static class Trainer
+{
+    /// <summary>
+    /// Trains <paramref name="model"/> on <paramref name="train"/> and returns the per-epoch history. Each step:
+    /// zero the gradients, forward, loss, backward, optimizer step. After each epoch the model is evaluated on
+    /// <paramref name="validation"/> (if given) in evaluation mode.
+    /// </summary>
+    public static History Fit<T>(Module<T> model, CrossEntropyLoss<T> loss, Optimizer<T> optimizer, Dataset<T> train,
+        Dataset<T>? validation, TrainerOptions options, ITrainingObserver? observer = null)
+        where T : unmanaged, IFloatingPointIeee754<T>
+    {
+        ArgumentNullException.ThrowIfNull(model);
+        ArgumentNullException.ThrowIfNull(options);
+        if (train.Count == 0) throw new ArgumentException("Trainer.Fit: the training set is empty.", nameof(train));
+        var loader = new DataLoader<T>(train, options.BatchSize, options.Shuffle, options.DropLast, options.Seed);
+        var history = new History();
+        var state = model.StateDict().Select(s => s.Tensor).ToArray();
+        var best = state.Select(t => t.Clone()).ToArray();
+        double bestLoss = double.PositiveInfinity;
+        int sinceBest = 0;
+        double baseLr = optimizer.LearningRate;
+        int classes = train.NumClasses;
+
+        for (int epoch = options.StartEpoch; epoch < options.Epochs; epoch++)
+        {
+            if (options.Schedule is not null) optimizer.LearningRate = options.Schedule.At(epoch, baseLr);
+            observer?.OnEpochStart(epoch, loader.BatchCount, optimizer.LearningRate);
+            model.Train();
+            var clock = Stopwatch.StartNew();
+            double lossSum = 0;
+            long seen = 0, correct = 0;
+            bool cancelled = false;
+            foreach (var batch in loader.GetEpoch(epoch))
+            {
+                optimizer.ZeroGrad();
+                var logits = model.Forward(batch.Features);
+                double batchLoss = double.CreateChecked(loss.Forward(logits, batch.Labels));
+                if (!double.IsFinite(batchLoss))
+                {
+                    history.StopReason = "diverged";
+                    if (history.BestEpoch >= 0) Restore(state, best);
+                    throw new TrainingDivergedException(
+                        $"The training loss became {batchLoss} at epoch {epoch}, batch {batch.Index} (learning rate {optimizer.LearningRate}); " +
+                        (history.BestEpoch >= 0 ? $"the weights of epoch {history.BestEpoch} were restored." : "no earlier epoch to restore."), history);
+                }
+                model.Backward(loss.Backward());
+                optimizer.Step();
+
+                lossSum += batchLoss * batch.Size;
+                seen += batch.Size;
+                correct += CountCorrect(loss.Probabilities, batch.Labels);
+                observer?.OnBatchEnd(epoch, batch.Index, loader.BatchCount, lossSum / seen, seen);
+                if (options.CancellationToken.IsCancellationRequested)
+                {
+                    cancelled = true;
+                    break;
+                }
+            }
+            double trainSeconds = clock.Elapsed.TotalSeconds;
+            if (cancelled && seen < train.Count / 2)
+            {
+                history.StopReason = "cancelled";
+                break;
+            }
+
+            double valLoss = double.NaN, valAcc = double.NaN;
+            if (validation is not null && validation.Count > 0)
+            {
+                var m = Evaluate(model, loss, validation, options.EvaluationBatchSize, classes);
+                (valLoss, valAcc) = (m.Loss, m.Accuracy);
+            }
+            var record = new EpochRecord(epoch, lossSum / seen, (double)correct / seen, valLoss, valAcc, optimizer.LearningRate, trainSeconds);
+            history.Add(record);
+
+            double monitored = double.IsNaN(valLoss) ? record.TrainLoss : valLoss;
+            bool isBest = monitored < bestLoss;
+            if (isBest)
+            {
+                bestLoss = monitored;
+                history.BestEpoch = epoch;
+                sinceBest = 0;
+                for (int i = 0; i < state.Length; i++) state[i].CopyTo(best[i]);
+            }
+            else sinceBest++;
+            observer?.OnEpochEnd(record, isBest);
+
+            if (cancelled)
+            {
+                history.StopReason = "cancelled";
+                break;
+            }
+            if (options.Patience is int patience && sinceBest >= patience)
+            {
+                history.StopReason = "early stopping";
+                break;
+            }
+        }
+        if (options.RestoreBestWeights && history.BestEpoch >= 0) Restore(state, best);
+        return history;
+    }
+
+    /// <summary>Loss, accuracy, confusion matrix and per-class metrics of <paramref name="model"/> on <paramref name="data"/>, in evaluation mode.</summary>
+    public static Metrics Evaluate<T>(Module<T> model, CrossEntropyLoss<T> loss, Dataset<T> data, int batchSize = 1000, int? numClasses = null)
+        where T : unmanaged, IFloatingPointIeee754<T>
+    {
+        int classes = numClasses ?? data.NumClasses;
+        var confusion = new long[classes, classes];
+        bool wasTraining = model.IsTraining;
+        model.Eval();
+        try
+        {
+            double lossSum = 0;
+            var loader = new DataLoader<T>(data, batchSize, shuffle: false);
+            foreach (var batch in loader.GetEpoch(0))
+            {
+                var logits = model.Forward(batch.Features);
+                if (logits.Rank != 2 || logits.Shape[1] != classes)
+                    throw new ShapeMismatchException($"Trainer.Evaluate: the model gives {logits.Shape} for a batch of {batch.Size}; the data set has {classes} classes.");
+                lossSum += double.CreateChecked(loss.Forward(logits, batch.Labels)) * batch.Size;
+                var labels = batch.Labels;
+                for (int i = 0; i < batch.Size; i++) confusion[labels[i], ArgMax(logits.Row(i))]++;
+            }
+            return new Metrics(lossSum / Math.Max(1, data.Count), confusion);
+        }
+        finally
+        {
+            model.Train(wasTraining);
+        }
+    }
+
+    /// <summary>The predicted class (arg-max of the output) of every sample, in evaluation mode.</summary>
+    public static int[] Predict<T>(Module<T> model, Tensor<T> features, int batchSize = 1000) where T : unmanaged, IFloatingPointIeee754<T>
+    {
+        var predictions = new int[features.Rows];
+        bool wasTraining = model.IsTraining;
+        model.Eval();
+        try
+        {
+            for (int start = 0; start < features.Rows; start += batchSize)
+            {
+                int size = Math.Min(batchSize, features.Rows - start);
+                var logits = model.Forward(features.RowRange(start, size));
+                for (int i = 0; i < size; i++) predictions[start + i] = ArgMax(logits.Row(i));
+            }
+        }
+        finally
+        {
+            model.Train(wasTraining);
+        }
+        return predictions;
+    }
+
+    /// <summary>Index of the largest value (the first one on ties).</summary>
+    public static int ArgMax<T>(ReadOnlySpan<T> values) where T : unmanaged, IFloatingPointIeee754<T>
+    {
+        int best = 0;
+        for (int i = 1; i < values.Length; i++)
+            if (values[i] > values[best]) best = i;
+        return best;
+    }
+
+    private static long CountCorrect<T>(Tensor<T> probabilities, ReadOnlySpan<int> labels) where T : unmanaged, IFloatingPointIeee754<T>
+    {
+        long correct = 0;
+        for (int i = 0; i < labels.Length; i++)
+            if (ArgMax<T>(probabilities.Row(i)) == labels[i]) correct++;
+        return correct;
+    }
+
+    private static void Restore<T>(Tensor<T>[] state, Tensor<T>[] saved) where T : unmanaged, IFloatingPointIeee754<T>
+    {
+        for (int i = 0; i < state.Length; i++) saved[i].CopyTo(state[i]);
+    }
+}
