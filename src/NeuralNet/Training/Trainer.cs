@@ -34,6 +34,9 @@ public sealed record TrainerOptions
     /// <summary>The learning rate per epoch; null keeps the optimizer's.</summary>
     public LearningRateSchedule? Schedule { get; init; }
 
+    /// <summary>η₀ for the schedule; null takes the optimizer's learning rate when Fit starts. Set it when resuming.</summary>
+    public double? BaseLearningRate { get; init; }
+
     /// <summary>First epoch to run, when resuming from a checkpoint saved after epoch StartEpoch − 1.</summary>
     public int StartEpoch { get; init; }
 
@@ -71,7 +74,7 @@ public static class Trainer
         var best = state.Select(t => t.Clone()).ToArray();
         double bestLoss = double.PositiveInfinity;
         int sinceBest = 0;
-        double baseLr = optimizer.LearningRate;
+        double baseLr = options.BaseLearningRate ?? optimizer.LearningRate;
         int classes = train.NumClasses;
 
         for (int epoch = options.StartEpoch; epoch < options.Epochs; epoch++)

@@ -1,0 +1,142 @@
+using System.Numerics;
+using System.Text.Json;
+using System.Text.Json.Nodes;
+using NeuralNet.Modules;
+using NeuralNet.Optim;
+using NeuralNet.Tensors;
+
+namespace NeuralNet.Checkpoints;
+
+/// <summary>Where training stood when a checkpoint was written, for resuming exactly.</summary>
+/// <param name="NextEpoch">The epoch to run next (epochs completed so far).</param>
+/// <param name="Seed">The data loader's seed (each epoch's order derives from it and the epoch).</param>
+/// <param name="BaseLearningRate">η₀, from which a schedule computes each epoch's rate.</param>
+public sealed record TrainingState(int NextEpoch, ulong Seed, double BaseLearningRate);
+
+/// <summary>
+/// Saves and loads models as NumPy .npz archives: one <c>NAME.npy</c> per parameter or buffer ("0.weight",
+/// "0.bias", …, '&lt;f4' or '&lt;f8'), plus <c>architecture.json</c> (the model's structure, so <see cref="Load{T}"/>
+/// rebuilds it), and optionally the optimizer's state (<c>optimizer/…</c> arrays and <c>optimizer.json</c>) and the
+/// training position (<c>training.json</c>). <c>numpy.load("best_model.npz")</c> opens it. Writes are atomic.
+/// </summary>
+public static class Checkpoint
+{
+    private const string ArchitectureEntry = "architecture.json";
+    private const string OptimizerEntry = "optimizer.json";
+    private const string TrainingEntry = "training.json";
+    private const string OptimizerPrefix = "optimizer.";
+
+    /// <summary>Writes <paramref name="model"/> (and optionally optimizer state, training state and metadata) to <paramref name="path"/>.</summary>
+    public static void Save<T>(string path, Module<T> model, Optimizer<T>? optimizer = null, TrainingState? training = null,
+        IReadOnlyDictionary<string, string>? metadata = null)
+        where T : unmanaged, IFloatingPointIeee754<T>
+    {
+        var architecture = new JsonObject
+        {
+            ["format"] = "neuralnet-checkpoint",
+            ["version"] = 1,
+            ["dtype"] = typeof(T) == typeof(float) ? "float32" : "float64",
+            ["model"] = Architecture.Describe(model),
+        };
+        if (metadata is not null)
+            architecture["metadata"] = new JsonObject(metadata.Select(kv => KeyValuePair.Create(kv.Key, (JsonNode?)kv.Value)));
+        string? folder = Path.GetDirectoryName(Path.GetFullPath(path));
+        if (folder is not null) Directory.CreateDirectory(folder);
+        Npz.Save(path, w =>
+        {
+            foreach (var (name, tensor) in model.StateDict()) w.Add(name, tensor);
+            w.AddText(ArchitectureEntry, architecture.ToJsonString(Architecture.Indented));
+            if (optimizer is not null)
+            {
+                foreach (var (name, tensor) in optimizer.State()) w.Add(OptimizerPrefix + name, tensor);
+                var info = new JsonObject
+                {
+                    ["type"] = optimizer.GetType().Name.Split('`')[0],
+                    ["step"] = optimizer.StepCount,
+                    ["hyperparameters"] = new JsonObject(optimizer.Hyperparameters.Select(kv => KeyValuePair.Create(kv.Key, (JsonNode?)kv.Value))),
+                };
+                w.AddText(OptimizerEntry, info.ToJsonString(Architecture.Indented));
+            }
+            if (training is not null)
+                w.AddText(TrainingEntry, JsonSerializer.Serialize(training, Architecture.Indented));
+        });
+    }
+
+    /// <summary>Rebuilds the model stored at <paramref name="path"/> and loads its weights.</summary>
+    public static Module<T> Load<T>(string path) where T : unmanaged, IFloatingPointIeee754<T>
+    {
+        using var npz = new NpzReader(path);
+        var model = Architecture.Build<T>(ReadArchitecture(npz, path)["model"] ?? throw new InvalidDataException($"{path}: architecture.json has no \"model\"."));
+        LoadWeights(npz, path, model);
+        return model;
+    }
+
+    /// <summary>Loads the weights stored at <paramref name="path"/> into an existing model of the same structure.</summary>
+    public static void LoadInto<T>(string path, Module<T> model) where T : unmanaged, IFloatingPointIeee754<T>
+    {
+        using var npz = new NpzReader(path);
+        LoadWeights(npz, path, model);
+    }
+
+    /// <summary>The metadata strings saved with the model (empty when none).</summary>
+    public static IReadOnlyDictionary<string, string> ReadMetadata(string path)
+    {
+        using var npz = new NpzReader(path);
+        var meta = ReadArchitecture(npz, path)["metadata"] as JsonObject;
+        return meta?.ToDictionary(kv => kv.Key, kv => kv.Value?.GetValue<string>() ?? "") ?? new Dictionary<string, string>();
+    }
+
+    /// <summary>Restores an optimizer (of the kind that was saved, over the same parameters) from <paramref name="path"/>.</summary>
+    public static void LoadOptimizer<T>(string path, Optimizer<T> optimizer) where T : unmanaged, IFloatingPointIeee754<T>
+    {
+        using var npz = new NpzReader(path);
+        string json = npz.GetText(OptimizerEntry) ?? throw new InvalidDataException($"{path}: no optimizer state was saved in this checkpoint.");
+        var info = JsonNode.Parse(json)!;
+        string type = info["type"]!.GetValue<string>();
+        string expected = optimizer.GetType().Name.Split('`')[0];
+        if (type != expected) throw new InvalidDataException($"{path}: the saved optimizer is {type}, not {expected}.");
+        var state = new Dictionary<string, Tensor<T>>();
+        foreach (var (name, _) in optimizer.State())
+        {
+            if (!npz.Contains(OptimizerPrefix + name)) throw new InvalidDataException($"{path}: optimizer state '{name}' is missing.");
+            state[name] = npz.Get<T>(OptimizerPrefix + name);
+        }
+        optimizer.LoadState(state, info["step"]!.GetValue<long>());
+        if (info["hyperparameters"]?["lr"] is JsonNode lr) optimizer.LearningRate = lr.GetValue<double>();
+    }
+
+    /// <summary>The training position saved with the checkpoint, or null.</summary>
+    public static TrainingState? ReadTrainingState(string path)
+    {
+        using var npz = new NpzReader(path);
+        string? json = npz.GetText(TrainingEntry);
+        return json is null ? null : JsonSerializer.Deserialize<TrainingState>(json);
+    }
+
+    private static JsonNode ReadArchitecture(NpzReader npz, string path)
+    {
+        string json = npz.GetText(ArchitectureEntry)
+            ?? throw new InvalidDataException($"{path}: not a NeuralNet checkpoint (no {ArchitectureEntry} entry; arrays: {string.Join(", ", npz.Names)}).");
+        try
+        {
+            return JsonNode.Parse(json) ?? throw new InvalidDataException($"{path}: {ArchitectureEntry} is empty.");
+        }
+        catch (JsonException e)
+        {
+            throw new InvalidDataException($"{path}: {ArchitectureEntry} is not valid JSON: {e.Message}", e);
+        }
+    }
+
+    private static void LoadWeights<T>(NpzReader npz, string path, Module<T> model) where T : unmanaged, IFloatingPointIeee754<T>
+    {
+        foreach (var (name, tensor) in model.StateDict())
+        {
+            if (!npz.Contains(name))
+                throw new InvalidDataException($"{path}: the model needs '{name}' {tensor.Shape}, which the checkpoint lacks (it has: {string.Join(", ", npz.Names)}).");
+            var saved = npz.Get<T>(name);
+            if (saved.Shape != tensor.Shape)
+                throw new ShapeMismatchException($"{path}: '{name}' has shape {saved.Shape} in the checkpoint, but the model's is {tensor.Shape}.");
+            saved.CopyTo(tensor);
+        }
+    }
+}
