@@ -46,6 +46,12 @@ public sealed class Linear<T> : Module<T> where T : unmanaged, IFloatingPointIee
 
     public int OutFeatures { get; }
 
+    /// <summary>
+    /// When false, Backward skips dx = dy·W (a third of the layer's backward work) and returns zeros: for a first
+    /// layer, whose input is data, nobody needs that gradient. Default true.
+    /// </summary>
+    public bool ComputeInputGradient { get; set; } = true;
+
     /// <summary>The scheme used for the weight.</summary>
     public Initializer Initializer { get; }
 
@@ -98,6 +104,11 @@ public sealed class Linear<T> : Module<T> where T : unmanaged, IFloatingPointIee
         if (Bias is not null) RowOps.AccumulateColumnSums<T>(gradOutput.ReadOnlySpan, Bias.Grad.Span);
         // dx = dy·W: (N, out)·(out, in).
         var dx = Reuse(ref _gradInput, x.Shape);
+        if (!ComputeInputGradient)
+        {
+            dx.Span.Clear();
+            return dx;
+        }
         Gemm.Multiply(false, false, n, InFeatures, OutFeatures,
             T.One, gradOutput.ReadOnlySpan, OutFeatures, Weight.Value.ReadOnlySpan, InFeatures,
             T.Zero, dx.Span, InFeatures);

@@ -1,0 +1,46 @@
+using System.CommandLine;
+using NeuralNet.Cli.Commands;
+
+namespace NeuralNet.Cli;
+
+/// <summary>The <c>nn</c> command line: train, evaluate, gradcheck, experiment, data.</summary>
+public static class Cli
+{
+    /// <summary>Runs the command line and returns the exit code (0 success, 1 failure, 2 bad usage).</summary>
+    public static int Run(string[] args)
+    {
+        var root = new RootCommand("nn: a neural-network library and tool written from scratch in C#. Trains MNIST models, checks gradients, compares optimizers.");
+        root.Subcommands.Add(TrainCommand.Create());
+        root.Subcommands.Add(EvaluateCommand.Create());
+        root.Subcommands.Add(GradcheckCommand.Create());
+        root.Subcommands.Add(ExperimentCommand.Create());
+        root.Subcommands.Add(DataCommand.Create());
+        var parse = root.Parse(args);
+        if (parse.Errors.Count > 0)
+        {
+            foreach (var e in parse.Errors) Console.Error.WriteLine($"error: {e.Message}");
+            Console.Error.WriteLine("Run 'nn --help' or 'nn <command> --help' for usage.");
+            return 2;
+        }
+        return parse.Invoke();
+    }
+
+    /// <summary>Runs a command body, turning user errors into one line on stderr and an exit code.</summary>
+    internal static int Guard(Func<int> body)
+    {
+        try
+        {
+            return body();
+        }
+        catch (CliException e)
+        {
+            Console.Error.WriteLine($"error: {e.Message}");
+            return e.ExitCode;
+        }
+        catch (Exception e) when (e is IOException or UnauthorizedAccessException or InvalidDataException)
+        {
+            Console.Error.WriteLine($"error: {e.Message}");
+            return 1;
+        }
+    }
+}

@@ -1,0 +1,219 @@
+using System.CommandLine;
+using System.Diagnostics;
+using System.Globalization;
+using System.Text.Json;
+using NeuralNet.Checkpoints;
+using NeuralNet.Cli.Plots;
+using NeuralNet.Data;
+using NeuralNet.Losses;
+using NeuralNet.Modules;
+using NeuralNet.Layers;
+using NeuralNet.Tensors.Kernels;
+using NeuralNet.Training;
+using Spectre.Console;
+
+namespace NeuralNet.Cli.Commands;
+
+/// <summary>Everything <c>nn train</c> needs; also used by the experiments.</summary>
+internal sealed record TrainSettings
+{
+    public string Dataset { get; init; } = "mnist";
+    public string Model { get; init; } = "mlp";
+    public int[] Hidden { get; init; } = [128, 64];
+    public string Optimizer { get; init; } = "adam";
+    public double? LearningRate { get; init; }
+    public double WeightDecay { get; init; }
+    public int Epochs { get; init; } = 30;
+    public int BatchSize { get; init; } = 128;
+    public string Init { get; init; } = "he";
+    public ulong Seed { get; init; } = 42;
+    public string Output { get; init; } = "outputs";
+    public int Threads { get; init; } = Environment.ProcessorCount;
+    public int? Patience { get; init; } = 5;
+    public string? DataFolder { get; init; }
+    public double ValidationFraction { get; init; } = 0.1;
+    public int? Limit { get; init; }
+    public bool Quiet { get; init; }
+    public bool Figures { get; init; } = true;
+}
+
+/// <summary><c>nn train</c>: trains a model, evaluates it on the test set, writes the checkpoint, history, metrics and figures.</summary>
+internal static class TrainCommand
+{
+    public static Command Create()
+    {
+        var dataset = new Option<string>("--dataset") { Description = "mnist or fashion-mnist", DefaultValueFactory = _ => "mnist" };
+        var model = new Option<string>("--model") { Description = "Model: mlp", DefaultValueFactory = _ => "mlp" };
+        var hidden = new Option<string>("--hidden") { Description = "Hidden layer sizes of the MLP", DefaultValueFactory = _ => "128,64" };
+        var optimizer = new Option<string>("--optimizer") { Description = "adam, adamw, sgd, momentum, nesterov or rmsprop", DefaultValueFactory = _ => "adam" };
+        var lr = new Option<double?>("--lr") { Description = "Learning rate (default: 1e-3 for Adam/AdamW/RMSProp, 0.1 for SGD, 0.05 with momentum)" };
+        var wd = new Option<double>("--weight-decay") { Description = "Weight decay λ", DefaultValueFactory = _ => 0 };
+        var epochs = new Option<int>("--epochs") { Description = "Maximum epochs", DefaultValueFactory = _ => 30 };
+        var batch = new Option<int>("--batch-size") { Description = "Mini-batch size", DefaultValueFactory = _ => 128 };
+        var init = new Option<string>("--init") { Description = "he, he_uniform, xavier, xavier_normal, naive (N(0, 0.01²)), normal:STD", DefaultValueFactory = _ => "he" };
+        var seed = new Option<ulong>("--seed") { Description = "Seed for initialization, the validation split and shuffling", DefaultValueFactory = _ => 42 };
+        var output = new Option<string>("--output") { Description = "Output folder", DefaultValueFactory = _ => "outputs" };
+        var threads = new Option<int>("--threads") { Description = "Threads for the kernels", DefaultValueFactory = _ => Environment.ProcessorCount };
+        var patience = new Option<int>("--patience") { Description = "Early stopping: epochs without a better validation loss (0: off)", DefaultValueFactory = _ => 5 };
+        var data = new Option<string?>("--data") { Description = "Folder holding mnist/ and fashion-mnist/ (default: $NN_DATA, then the cache, then download)" };
+        var val = new Option<double>("--val-fraction") { Description = "Share of the training set held out for validation", DefaultValueFactory = _ => 0.1 };
+        var limit = new Option<int?>("--limit") { Description = "Use only the first N training and test images (quick runs)" };
+        var quiet = new Option<bool>("--quiet") { Description = "No progress output" };
+        var noFigures = new Option<bool>("--no-figures") { Description = "Skip the PNG figures" };
+
+        var cmd = new Command("train", "Train a model (default: MLP 784→128→64→10 on MNIST with Adam) and write checkpoint, history, metrics and figures.");
+        foreach (var o in new Option[] { dataset, model, hidden, optimizer, lr, wd, epochs, batch, init, seed, output, threads, patience, data, val, limit, quiet, noFigures })
+            cmd.Options.Add(o);
+        cmd.SetAction(p => Cli.Guard(() =>
+        {
+            int pat = p.GetValue(patience);
+            var s = new TrainSettings
+            {
+                Dataset = p.GetValue(dataset)!, Model = p.GetValue(model)!, Hidden = ModelFactory.ParseHidden(p.GetValue(hidden)!),
+                Optimizer = p.GetValue(optimizer)!, LearningRate = p.GetValue(lr), WeightDecay = p.GetValue(wd),
+                Epochs = p.GetValue(epochs), BatchSize = p.GetValue(batch), Init = p.GetValue(init)!, Seed = p.GetValue(seed),
+                Output = p.GetValue(output)!, Threads = p.GetValue(threads), Patience = pat <= 0 ? null : pat,
+                DataFolder = p.GetValue(data), ValidationFraction = p.GetValue(val), Limit = p.GetValue(limit),
+                Quiet = p.GetValue(quiet), Figures = !p.GetValue(noFigures),
+            };
+            Run(s);
+            return 0;
+        }));
+        return cmd;
+    }
+
+    /// <summary>Validates the settings, naming the first bad one.</summary>
+    public static void Validate(TrainSettings s)
+    {
+        if (s.Epochs < 1) throw new CliException($"--epochs must be ≥ 1, got {s.Epochs}");
+        if (s.BatchSize < 1) throw new CliException($"--batch-size must be ≥ 1, got {s.BatchSize}");
+        if (s.Threads < 1) throw new CliException($"--threads must be ≥ 1, got {s.Threads}");
+        if (s.LearningRate is double l && !(l > 0)) throw new CliException($"--lr must be > 0, got {l}");
+        if (!(s.ValidationFraction >= 0 && s.ValidationFraction < 1)) throw new CliException($"--val-fraction must be in [0, 1), got {s.ValidationFraction}");
+        if (s.Limit is int n && n < 1) throw new CliException($"--limit must be ≥ 1, got {n}");
+        if (!DataSource.Datasets.Contains(s.Dataset)) throw new CliException($"unknown dataset '{s.Dataset}' (known: {string.Join(", ", DataSource.Datasets)})");
+        if (!ModelFactory.Models.Contains(s.Model)) throw new CliException($"unknown model '{s.Model}' (known: {string.Join(", ", ModelFactory.Models)})");
+        if (!ModelFactory.Optimizers.Contains(s.Optimizer)) throw new CliException($"unknown optimizer '{s.Optimizer}' (known: {string.Join(", ", ModelFactory.Optimizers)})");
+        ModelFactory.Init(s.Init);
+    }
+
+    /// <summary>The result of a run, for the experiments.</summary>
+    public sealed record Result(History History, Metrics Test, Sequential<float> Model, Dataset<float> TestSet);
+
+    public static Result Run(TrainSettings s, CancellationToken external = default)
+    {
+        Validate(s);
+        Parallelism.MaxThreads = s.Threads;
+        var (train, validation, test) = DataSource.Load(s.Dataset, s.DataFolder, s.ValidationFraction, s.Seed, s.Limit, s.Quiet);
+        int inputs = train.Features.RowLength;
+        var model = ModelFactory.Build(s.Model, inputs, train.NumClasses, s.Hidden, ModelFactory.Init(s.Init), s.Seed);
+        var optimizer = ModelFactory.Optimizer(s.Optimizer, model.Parameters(), s.LearningRate, s.WeightDecay);
+        var loss = new CrossEntropyLoss<float>();
+        string modelName = $"{Architecture.Summary(model)} ({s.Init} init)";
+        if (!s.Quiet)
+        {
+            Console.WriteLine(string.Create(CultureInfo.InvariantCulture,
+                $"{s.Dataset}: {train.Count} train / {validation.Count} validation / {test.Count} test; {modelName}, {model.ParameterCount():N0} parameters; {optimizer}; batch {s.BatchSize}; {s.Threads} threads; seed {s.Seed}"));
+        }
+
+        string checkpoints = Path.Combine(s.Output, "checkpoints");
+        string best = Path.Combine(checkpoints, "best_model.npz");
+        Directory.CreateDirectory(checkpoints);
+        var metadata = new Dictionary<string, string>
+        {
+            ["dataset"] = s.Dataset, ["model"] = modelName, ["optimizer"] = optimizer.ToString()!, ["seed"] = s.Seed.ToString(CultureInfo.InvariantCulture),
+        };
+
+        using var cts = CancellationTokenSource.CreateLinkedTokenSource(external);
+        ConsoleCancelEventHandler onCancel = (_, e) =>
+        {
+            e.Cancel = true; // stop after the current batch, then write what we have
+            cts.Cancel();
+            if (!s.Quiet) Console.Error.WriteLine("Stopping after this batch; the best checkpoint and the figures will still be written.");
+        };
+        Console.CancelKeyPress += onCancel;
+        History history;
+        var clock = Stopwatch.StartNew();
+        try
+        {
+            var observer = new ConsoleObserver(s.Epochs, (record, isBest) =>
+            {
+                // Save as soon as an epoch is the best: a crash or Ctrl+C keeps it.
+                if (isBest) Checkpoint.Save(best, model, optimizer, new TrainingState(record.Epoch + 1, s.Seed, optimizer.LearningRate), metadata);
+            });
+            var options = new TrainerOptions
+            {
+                Epochs = s.Epochs, BatchSize = s.BatchSize, Seed = s.Seed, Patience = s.Patience, CancellationToken = cts.Token,
+            };
+            history = observer.Run(() =>
+            {
+                try
+                {
+                    return Trainer.Fit(model, loss, optimizer, train, validation, options, observer);
+                }
+                catch (TrainingDivergedException e)
+                {
+                    Console.Error.WriteLine("error: " + e.Message);
+                    return e.History;
+                }
+            }, s.Quiet);
+        }
+        finally
+        {
+            Console.CancelKeyPress -= onCancel;
+        }
+        double totalSeconds = clock.Elapsed.TotalSeconds;
+
+        var testMetrics = Trainer.Evaluate(model, loss, test);
+        Directory.CreateDirectory(s.Output);
+        File.WriteAllText(Path.Combine(s.Output, "history.csv"), history.ToCsv());
+        File.WriteAllText(Path.Combine(s.Output, "history.json"), history.ToJson());
+        var metrics = new
+        {
+            dataset = s.Dataset,
+            model = modelName,
+            parameters = model.ParameterCount(),
+            optimizer = optimizer.ToString(),
+            batch_size = s.BatchSize,
+            threads = s.Threads,
+            seed = s.Seed,
+            epochs = history.Epochs.Count,
+            best_epoch = history.BestEpoch + 1,
+            stop_reason = history.StopReason,
+            test_accuracy = testMetrics.Accuracy,
+            test_loss = testMetrics.Loss,
+            test_samples = testMetrics.Count,
+            best_val_accuracy = history.Epochs.Count == 0 ? double.NaN : history.Epochs.Where(e => e.Epoch == history.BestEpoch).Select(e => e.ValidationAccuracy).FirstOrDefault(),
+            epoch_seconds = history.Epochs.Select(e => e.Seconds).ToArray(),
+            total_seconds = totalSeconds,
+        };
+        File.WriteAllText(Path.Combine(s.Output, "metrics.json"), JsonSerializer.Serialize(metrics, JsonOptions));
+
+        if (s.Figures) WriteFigures(s.Output, history, testMetrics, model, test);
+        if (!s.Quiet)
+        {
+            Console.WriteLine(string.Create(CultureInfo.InvariantCulture,
+                $"test accuracy {testMetrics.Accuracy:P2}, test loss {testMetrics.Loss:F4} (best epoch {history.BestEpoch + 1}, {history.StopReason}); wrote {best} and {s.Output}/"));
+        }
+        return new Result(history, testMetrics, model, test);
+    }
+
+    internal static readonly JsonSerializerOptions JsonOptions = new()
+    {
+        WriteIndented = true,
+        NumberHandling = System.Text.Json.Serialization.JsonNumberHandling.AllowNamedFloatingPointLiterals,
+    };
+
+    public static void WriteFigures(string output, History history, Metrics test, Sequential<float> model, Dataset<float> testSet)
+    {
+        Directory.CreateDirectory(output);
+        if (history.Epochs.Count > 0)
+        {
+            Figures.LossCurve(history, Path.Combine(output, "loss_curve.png"));
+            Figures.AccuracyCurve(history, Path.Combine(output, "accuracy_curve.png"));
+        }
+        EvaluateCommand.WriteEvaluationFigures(output, test, model, testSet);
+        if (model.Modules.OfType<Linear<float>>().FirstOrDefault() is { InFeatures: 784 } first)
+            Figures.FirstLayerWeights(first.Weight.Value, Path.Combine(output, "first_layer_weights.png"));
+    }
+}

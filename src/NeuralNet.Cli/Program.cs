@@ -1,0 +1,1 @@
+return NeuralNet.Cli.Cli.Run(args);

@@ -1,0 +1,112 @@
+using NeuralNet.Tensors;
+
+namespace NeuralNet.Data;
+
+/// <summary>
+/// Loads MNIST (LeCun, Cortes, Burges) and Fashion-MNIST (Xiao, Rasul, Vollgraf 2017) from a folder holding the
+/// four IDX files <c>train-images-idx3-ubyte</c>, <c>train-labels-idx1-ubyte</c>, <c>t10k-images-idx3-ubyte</c> and
+/// <c>t10k-labels-idx1-ubyte</c>, each either as is or with <c>.gz</c> appended.
+/// Pixels become float32 in [0, 1] (p/255); labels are the class indices 0–9.
+/// <see cref="DataFetcher"/> finds or downloads such a folder.
+/// </summary>
+public static class Mnist
+{
+    /// <summary>The data sets this class knows: <c>mnist</c> and <c>fashion-mnist</c>.</summary>
+    public static IReadOnlyList<string> KnownDatasets { get; } = ["mnist", "fashion-mnist"];
+
+    /// <summary>The four IDX file names, without <c>.gz</c>: train images, train labels, test images, test labels.</summary>
+    public static IReadOnlyList<string> FileNames { get; } =
+        ["train-images-idx3-ubyte", "train-labels-idx1-ubyte", "t10k-images-idx3-ubyte", "t10k-labels-idx1-ubyte"];
+
+    /// <summary>Fashion-MNIST's class names, by label 0–9.</summary>
+    public static IReadOnlyList<string> FashionClassNames { get; } =
+        ["T-shirt/top", "Trouser", "Pullover", "Dress", "Coat", "Sandal", "Shirt", "Sneaker", "Bag", "Ankle boot"];
+
+    /// <summary>MNIST's class names, "0" to "9".</summary>
+    public static IReadOnlyList<string> DigitClassNames { get; } = ["0", "1", "2", "3", "4", "5", "6", "7", "8", "9"];
+
+    private const int NumClasses = 10;
+
+    /// <summary>
+    /// Loads the training (60,000 samples) or test (10,000 samples) split from <paramref name="folder"/>.
+    /// Features are (N, rows·cols) when <paramref name="flatten"/>, else (N, 1, rows, cols); x = pixel/255.
+    /// </summary>
+    /// <param name="folder">The data set's own folder, e.g. <c>$NN_DATA/mnist</c> (see <see cref="DataFetcher.Locate"/>).</param>
+    /// <param name="train">The training files (<c>train-*</c>) rather than the test files (<c>t10k-*</c>).</param>
+    /// <param name="flatten">(N, 784) for fully connected models rather than (N, 1, 28, 28) for convolutions.</param>
+    /// <param name="dataset"><c>mnist</c> (class names "0".."9") or <c>fashion-mnist</c> (<see cref="FashionClassNames"/>).</param>
+    /// <exception cref="FileNotFoundException">A file is missing under both of its names.</exception>
+    /// <exception cref="InvalidDataException">A file is malformed, or the image and label counts differ.</exception>
+    public static Dataset<float> Load(string folder, bool train, bool flatten = true, string dataset = "mnist")
+    {
+        ArgumentException.ThrowIfNullOrEmpty(folder);
+        IReadOnlyList<string> classNames = ClassNamesOf(dataset);
+        string prefix = train ? "train" : "t10k";
+        string imagesPath = FindFile(folder, $"{prefix}-images-idx3-ubyte", dataset);
+        string labelsPath = FindFile(folder, $"{prefix}-labels-idx1-ubyte", dataset);
+
+        IdxImages images = Idx.ReadImages(imagesPath);
+        byte[] labelBytes = Idx.ReadLabels(labelsPath);
+        if (images.Count != labelBytes.Length)
+            throw new InvalidDataException(
+                $"{dataset} {(train ? "train" : "test")}: {imagesPath} holds {images.Count} images but {labelsPath} holds {labelBytes.Length} labels; the counts must match.");
+
+        var labels = new int[labelBytes.Length];
+        for (int i = 0; i < labels.Length; i++)
+        {
+            if (labelBytes[i] >= NumClasses)
+                throw new InvalidDataException($"{labelsPath}: label {labelBytes[i]} of sample {i} is outside [0, {NumClasses}).");
+            labels[i] = labelBytes[i];
+        }
+
+        // x = p/255 via a table: exact division once per byte value, not per pixel.
+        Span<float> scale = stackalloc float[256];
+        for (int p = 0; p < 256; p++) scale[p] = p / 255f;
+        int[] dims = flatten ? [images.Count, images.ImageSize] : [images.Count, 1, images.Rows, images.Cols];
+        var features = new Tensor<float>(dims);
+        Span<float> x = features.Span;
+        byte[] pixels = images.Pixels;
+        for (int i = 0; i < x.Length; i++) x[i] = scale[pixels[i]];
+        return new Dataset<float>(features, labels, NumClasses, classNames);
+    }
+
+    /// <summary>
+    /// The usual three-way split: the training files minus a seeded validation carve-out of
+    /// round(<paramref name="validationFraction"/>·60000) samples (<see cref="Dataset{T}.Split"/>), and the test files.
+    /// </summary>
+    public static (Dataset<float> Train, Dataset<float> Validation, Dataset<float> Test) LoadSplits(
+        string folder, string dataset, double validationFraction = 0.1, ulong seed = 42, bool flatten = true)
+    {
+        if (!(validationFraction >= 0 && validationFraction < 1))
+            throw new ArgumentOutOfRangeException(nameof(validationFraction), validationFraction, "Mnist.LoadSplits: the validation fraction must be in [0, 1).");
+        Dataset<float> all = Load(folder, train: true, flatten, dataset);
+        (Dataset<float> train, Dataset<float> validation) = all.Split(validationFraction, seed);
+        return (train, validation, Load(folder, train: false, flatten, dataset));
+    }
+
+    /// <summary>"0".."9" for <c>mnist</c>, <see cref="FashionClassNames"/> for <c>fashion-mnist</c>.</summary>
+    public static IReadOnlyList<string> ClassNamesOf(string dataset) => dataset switch
+    {
+        "mnist" => DigitClassNames,
+        "fashion-mnist" => FashionClassNames,
+        _ => throw new ArgumentException($"Mnist: unknown data set '{dataset}'; known: {string.Join(", ", KnownDatasets)}.", nameof(dataset)),
+    };
+
+    /// <summary>
+    /// The path of <paramref name="name"/> in <paramref name="folder"/>, as is or with <c>.gz</c>, or null when neither exists.
+    /// The uncompressed name wins when both are there.
+    /// </summary>
+    public static string? TryFindFile(string folder, string name)
+    {
+        string raw = Path.Combine(folder, name);
+        if (File.Exists(raw)) return raw;
+        string gz = raw + ".gz";
+        return File.Exists(gz) ? gz : null;
+    }
+
+    private static string FindFile(string folder, string name, string dataset) =>
+        TryFindFile(folder, name) ?? throw new FileNotFoundException(
+            $"{dataset}: neither {name} nor {name}.gz is in {Path.GetFullPath(folder)}. " +
+            $"Point NN_DATA (or --data) at the folder holding {dataset}/, or let DataFetcher download it.",
+            Path.Combine(folder, name + ".gz"));
+}

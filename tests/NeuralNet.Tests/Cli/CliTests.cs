@@ -1,0 +1,149 @@
+using System.Text.Json;
+using NeuralNet.Data;
+using NeuralNet.Tensors;
+using NeuralNet.Tests.Data;
+
+namespace NeuralNet.Tests.Cli;
+
+[CollectionDefinition("Console", DisableParallelization = true)]
+public sealed class ConsoleCollection;
+
+/// <summary><c>nn</c> end to end on a tiny, learnable MNIST-shaped data set written by the test.</summary>
+[Collection("Console")]
+public sealed class CliTests : IDisposable
+{
+    private readonly TempDir _dir = new();
+
+    public void Dispose() => _dir.Dispose();
+
+    /// <summary>Class c is a bright horizontal bar at rows 2c+4 and 2c+5, plus pixel noise: learnable in a few epochs.</summary>
+    private static void WriteBars(string folder, int train, int test)
+    {
+        Directory.CreateDirectory(folder);
+        var rng = new Rng(5);
+        void Write(string prefix, int count)
+        {
+            var pixels = new byte[count * 784];
+            var labels = new byte[count];
+            for (int i = 0; i < count; i++)
+            {
+                int c = rng.NextInt(10);
+                labels[i] = (byte)c;
+                for (int p = 0; p < 784; p++)
+                {
+                    int row = p / 28;
+                    int v = (row == 2 * c + 4 || row == 2 * c + 5) ? 200 : 0;
+                    pixels[i * 784 + p] = (byte)Math.Clamp(v + rng.NextInt(60), 0, 255);
+                }
+            }
+            Idx.WriteImages(Path.Combine(folder, $"{prefix}-images-idx3-ubyte.gz"), pixels, count, 28, 28, gzip: true);
+            Idx.WriteLabels(Path.Combine(folder, $"{prefix}-labels-idx1-ubyte.gz"), labels, gzip: true);
+        }
+        Write("train", train);
+        Write("t10k", test);
+    }
+
+    private static (int Code, string Out, string Err) Run(params string[] args)
+    {
+        var (oldOut, oldErr) = (Console.Out, Console.Error);
+        var (o, e) = (new StringWriter(), new StringWriter());
+        Console.SetOut(o);
+        Console.SetError(e);
+        try
+        {
+            int code = NeuralNet.Cli.Cli.Run(args);
+            return (code, o.ToString(), e.ToString());
+        }
+        finally
+        {
+            Console.SetOut(oldOut);
+            Console.SetError(oldErr);
+        }
+    }
+
+    private static void AssertPng(string path)
+    {
+        Assert.True(File.Exists(path), $"{path} was not written");
+        byte[] head = File.ReadAllBytes(path)[..8];
+        Assert.Equal(new byte[] { 0x89, (byte)'P', (byte)'N', (byte)'G', 0x0D, 0x0A, 0x1A, 0x0A }, head);
+        Assert.True(new FileInfo(path).Length > 2000, $"{path} is suspiciously small");
+    }
+
+    [Fact]
+    public void Train_writes_checkpoint_history_metrics_and_figures_and_evaluate_reproduces_the_accuracy()
+    {
+        WriteBars(_dir["data/mnist"], train: 600, test: 200);
+        string output = _dir["out"];
+        var (code, _, err) = Run("train", "--data", _dir["data"], "--epochs", "4", "--batch-size", "32", "--hidden", "32",
+            "--threads", "1", "--output", output, "--quiet");
+        Assert.True(code == 0, err);
+
+        string model = Path.Combine(output, "checkpoints", "best_model.npz");
+        Assert.True(File.Exists(model));
+        foreach (string f in new[] { "history.csv", "history.json", "metrics.json" }) Assert.True(File.Exists(Path.Combine(output, f)), f);
+        foreach (string f in new[] { "loss_curve.png", "accuracy_curve.png", "confusion_matrix.png", "misclassified.png", "first_layer_weights.png" })
+            AssertPng(Path.Combine(output, f));
+        Assert.Equal(5, File.ReadAllLines(Path.Combine(output, "history.csv")).Length); // header + 4 epochs
+
+        using var metrics = JsonDocument.Parse(File.ReadAllText(Path.Combine(output, "metrics.json")));
+        var root = metrics.RootElement;
+        Assert.Equal("mnist", root.GetProperty("dataset").GetString());
+        Assert.Equal(42UL, root.GetProperty("seed").GetUInt64());
+        Assert.Equal(4, root.GetProperty("epoch_seconds").GetArrayLength());
+        double accuracy = root.GetProperty("test_accuracy").GetDouble();
+        Assert.True(accuracy > 0.9, $"test accuracy {accuracy}");
+
+        var (evalCode, stdout, evalErr) = Run("evaluate", "--model", model, "--data", _dir["data"], "--json", "--output", _dir["eval"]);
+        Assert.True(evalCode == 0, evalErr);
+        using var ev = JsonDocument.Parse(stdout.Trim());
+        Assert.Equal(accuracy, ev.RootElement.GetProperty("test_accuracy").GetDouble());
+        Assert.Equal(root.GetProperty("test_loss").GetDouble(), ev.RootElement.GetProperty("test_loss").GetDouble(), 6);
+        Assert.Equal(200, ev.RootElement.GetProperty("n").GetInt32());
+        AssertPng(Path.Combine(_dir["eval"], "confusion_matrix.png"));
+    }
+
+    [Theory]
+    [InlineData(2, "train", "--no-such-option")]
+    [InlineData(2, "train", "--epochs", "0")]
+    [InlineData(2, "train", "--hidden", "12,x")]
+    [InlineData(2, "train", "--optimizer", "adamax")]
+    [InlineData(2, "train", "--dataset", "cifar")]
+    [InlineData(1, "evaluate", "--model", "/nonexistent/best_model.npz")]
+    [InlineData(1, "train", "--data", "/nonexistent/folder")]
+    [InlineData(2, "evaluate")]
+    public void Bad_options_and_missing_files_give_one_line_errors_and_nonzero_exits(int expected, params string[] args)
+    {
+        var (code, _, err) = Run(args);
+        Assert.Equal(expected, code);
+        Assert.StartsWith("error:", err.TrimStart());
+    }
+
+    [Fact]
+    public void Corrupt_data_files_are_reported_with_the_file_name()
+    {
+        WriteBars(_dir["bad/mnist"], train: 20, test: 10);
+        string images = _dir["bad/mnist/t10k-images-idx3-ubyte.gz"];
+        File.WriteAllBytes(images, File.ReadAllBytes(images)[..40]); // cut inside the gzip stream
+        var (code, _, err) = Run("evaluate", "--model", WriteAnyModel(), "--data", _dir["bad"], "--json");
+        Assert.Equal(1, code);
+        Assert.Contains("t10k-images-idx3-ubyte.gz", err);
+    }
+
+    private string WriteAnyModel()
+    {
+        var model = new NeuralNet.Modules.Sequential<float>(new NeuralNet.Layers.Linear<float>(784, 10));
+        string path = _dir["m.npz"];
+        NeuralNet.Checkpoints.Checkpoint.Save(path, model);
+        return path;
+    }
+
+    [Fact]
+    public void Gradcheck_prints_the_table_and_passes()
+    {
+        var (code, stdout, _) = Run("gradcheck");
+        Assert.Equal(0, code);
+        Assert.Contains("| Linear(in_features=7, out_features=5, bias=True) | weight |", stdout);
+        Assert.Contains("All gradients match", stdout);
+        Assert.DoesNotContain("FAIL", stdout);
+    }
+}
