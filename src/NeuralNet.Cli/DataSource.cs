@@ -43,12 +43,12 @@ internal static class DataSource
 
     /// <summary>Train (minus the validation carve-out), validation and test sets, optionally cut to the first <paramref name="limit"/> images.</summary>
     public static (Dataset<float> Train, Dataset<float> Validation, Dataset<float> Test) Load(
-        string dataset, string? dataRoot, double validationFraction, ulong seed, int? limit, bool quiet)
+        string dataset, string? dataRoot, double validationFraction, ulong seed, int? limit, bool quiet, bool images = false)
     {
         string folder = Locate(dataset, dataRoot, quiet);
         try
         {
-            var (train, val, test) = Mnist.LoadSplits(folder, dataset, validationFraction, seed);
+            var (train, val, test) = Mnist.LoadSplits(folder, dataset, validationFraction, seed, flatten: !images);
             if (limit is int n)
             {
                 int nVal = (int)Math.Round(n * validationFraction);
@@ -63,12 +63,12 @@ internal static class DataSource
     }
 
     /// <summary>The test set of <paramref name="dataset"/>.</summary>
-    public static Dataset<float> LoadTest(string dataset, string? dataRoot, int? limit, bool quiet)
+    public static Dataset<float> LoadTest(string dataset, string? dataRoot, int? limit, bool quiet, bool images = false)
     {
         string folder = Locate(dataset, dataRoot, quiet);
         try
         {
-            var test = Mnist.Load(folder, train: false, flatten: true, dataset);
+            var test = Mnist.Load(folder, train: false, flatten: !images, dataset);
             return limit is int n ? test.Take(n) : test;
         }
         catch (InvalidDataException e)

@@ -11,15 +11,33 @@ namespace NeuralNet.Cli;
 /// <summary>Builds the models and optimizers the command line names.</summary>
 internal static class ModelFactory
 {
-    public static readonly string[] Models = ["mlp"];
+    public static readonly string[] Models = ["mlp", "cnn"];
 
     public static readonly string[] Optimizers = ["adam", "adamw", "sgd", "momentum", "nesterov", "rmsprop"];
 
-    /// <summary>The MLP in→hidden…→classes with ReLU between layers; the first layer skips its (unused) input gradient.</summary>
+    /// <summary>True when the model takes images as (N, 1, 28, 28) rather than flattened rows.</summary>
+    public static bool WantsImages(string model) => model == "cnn";
+
+    /// <summary>
+    /// "mlp": in→hidden…→classes with ReLU between layers. "cnn": conv(1→32, 3×3, pad 1)–BN–ReLU–maxpool 2 →
+    /// conv(32→64, 3×3, pad 1)–BN–ReLU–maxpool 2 → flatten → linear 3136→128–ReLU–dropout 0.25 → linear 128→10.
+    /// The first layer skips its (unused) input gradient.
+    /// </summary>
     public static Sequential<float> Build(string model, int inputs, int classes, IReadOnlyList<int> hidden, Initializer init, ulong seed)
     {
-        if (model != "mlp") throw new CliException($"unknown model '{model}' (known: {string.Join(", ", Models)})");
         var rng = new Rng(seed);
+        if (model == "cnn")
+        {
+            // Conv biases are dropped before BatchNorm: its mean subtraction cancels them (their gradient is exactly 0).
+            var conv1 = new Conv2d<float>(1, 32, 3, padding: 1, bias: false, init: init, rng: rng) { ComputeInputGradient = false };
+            return new Sequential<float>(
+                conv1, new BatchNorm2d<float>(32), new ReLU<float>(), new MaxPool2d<float>(2),
+                new Conv2d<float>(32, 64, 3, padding: 1, bias: false, init: init, rng: rng), new BatchNorm2d<float>(64), new ReLU<float>(), new MaxPool2d<float>(2),
+                new Flatten<float>(),
+                new Linear<float>(64 * 7 * 7, 128, init, rng: rng), new ReLU<float>(), new Dropout<float>(0.25, new Rng(seed + 1)),
+                new Linear<float>(128, classes, init, rng: rng));
+        }
+        if (model != "mlp") throw new CliException($"unknown model '{model}' (known: {string.Join(", ", Models)})");
         var layers = new List<Module<float>>();
         int width = inputs;
         foreach (int h in hidden)

@@ -47,7 +47,8 @@ internal static class EvaluateCommand
             throw new CliException(e.Message, 1);
         }
         string ds = dataset ?? (meta.TryGetValue("dataset", out var d) ? d : "mnist");
-        var test = DataSource.LoadTest(ds, dataFolder, limit, quiet: json);
+        bool images = model is Sequential<float> { Count: > 0 } sq && sq[0] is NeuralNet.Layers.Conv2d<float>;
+        var test = DataSource.LoadTest(ds, dataFolder, limit, quiet: json, images);
         var metrics = Trainer.Evaluate(model, new CrossEntropyLoss<float>(), test);
 
         if (json)

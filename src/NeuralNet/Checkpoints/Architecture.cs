@@ -24,7 +24,18 @@ public static class Architecture
         Sigmoid<T> => new JsonObject { ["type"] = "Sigmoid" },
         Tanh<T> => new JsonObject { ["type"] = "Tanh" },
         Softmax<T> => new JsonObject { ["type"] = "Softmax" },
-        _ => throw new NotSupportedException($"Architecture: cannot describe a {module.GetType().Name}; checkpoints support Sequential, Linear and the activations."),
+        Conv2d<T> c => new JsonObject
+        {
+            ["type"] = "Conv2d", ["in_channels"] = c.InChannels, ["out_channels"] = c.OutChannels, ["kernel_size"] = c.KernelSize,
+            ["stride"] = c.Stride, ["padding"] = c.Padding, ["bias"] = c.Bias is not null,
+        },
+        MaxPool2d<T> p => new JsonObject { ["type"] = "MaxPool2d", ["kernel_size"] = p.KernelSize, ["stride"] = p.Stride },
+        AvgPool2d<T> p => new JsonObject { ["type"] = "AvgPool2d", ["kernel_size"] = p.KernelSize, ["stride"] = p.Stride },
+        Flatten<T> => new JsonObject { ["type"] = "Flatten" },
+        BatchNorm1d<T> b => new JsonObject { ["type"] = "BatchNorm1d", ["num_features"] = b.NumFeatures, ["eps"] = b.Eps, ["momentum"] = b.Momentum },
+        BatchNorm2d<T> b => new JsonObject { ["type"] = "BatchNorm2d", ["num_features"] = b.NumFeatures, ["eps"] = b.Eps, ["momentum"] = b.Momentum },
+        Dropout<T> d => new JsonObject { ["type"] = "Dropout", ["p"] = d.P },
+        _ => throw new NotSupportedException($"Architecture: cannot describe a {module.GetType().Name}; checkpoints support Sequential, Linear, Conv2d, MaxPool2d, AvgPool2d, Flatten, BatchNorm1d, BatchNorm2d, Dropout and the activations."),
     };
 
     /// <summary>Builds a fresh (untrained) module from a description written by <see cref="Describe{T}"/>.</summary>
@@ -32,6 +43,7 @@ public static class Architecture
     {
         string type = node["type"]?.GetValue<string>() ?? throw new InvalidDataException($"Architecture: a layer has no \"type\": {node.ToJsonString()}");
         int Int(string key) => node[key]?.GetValue<int>() ?? throw new InvalidDataException($"Architecture: {type} lacks \"{key}\".");
+        double Real(string key, double fallback) => node[key]?.GetValue<double>() ?? fallback;
         return type switch
         {
             "Sequential" => new Sequential<T>((node["layers"] as JsonArray ?? throw new InvalidDataException("Architecture: Sequential lacks \"layers\"."))
@@ -42,13 +54,33 @@ public static class Architecture
             "Sigmoid" => new Sigmoid<T>(),
             "Tanh" => new Tanh<T>(),
             "Softmax" => new Softmax<T>(),
+            "Conv2d" => new Conv2d<T>(Int("in_channels"), Int("out_channels"), Int("kernel_size"), node["stride"]?.GetValue<int>() ?? 1,
+                node["padding"]?.GetValue<int>() ?? 0, node["bias"]?.GetValue<bool>() ?? true),
+            "MaxPool2d" => new MaxPool2d<T>(Int("kernel_size"), node["stride"]?.GetValue<int>()),
+            "AvgPool2d" => new AvgPool2d<T>(Int("kernel_size"), node["stride"]?.GetValue<int>()),
+            "Flatten" => new Flatten<T>(),
+            "BatchNorm1d" => new BatchNorm1d<T>(Int("num_features"), Real("eps", 1e-5), Real("momentum", 0.1)),
+            "BatchNorm2d" => new BatchNorm2d<T>(Int("num_features"), Real("eps", 1e-5), Real("momentum", 0.1)),
+            "Dropout" => new Dropout<T>(Real("p", 0.5)),
             _ => throw new InvalidDataException($"Architecture: unknown layer type '{type}'."),
         };
     }
 
-    /// <summary>A compact one-line summary, e.g. "784-128-64-10 (Linear, ReLU, …)".</summary>
+    /// <summary>A compact one-line summary: "MLP 784→128→10", or "CNN 1→32→64, 3136→128→10" (conv channels, then the linear widths).</summary>
     public static string Summary<T>(Module<T> module) where T : unmanaged, IFloatingPointIeee754<T>
     {
+        if (module is Sequential<T> cnn && cnn.Modules.OfType<Conv2d<T>>().Any())
+        {
+            var convs = cnn.Modules.OfType<Conv2d<T>>().ToList();
+            var channels = new List<int> { convs[0].InChannels };
+            channels.AddRange(convs.Select(c => c.OutChannels));
+            string text = "CNN " + string.Join("→", channels.Select(x => x.ToString(CultureInfo.InvariantCulture)));
+            var fcs = cnn.Modules.OfType<Linear<T>>().ToList();
+            if (fcs.Count == 0) return text;
+            var widths = new List<int> { fcs[0].InFeatures };
+            widths.AddRange(fcs.Select(l => l.OutFeatures));
+            return text + ", " + string.Join("→", widths.Select(x => x.ToString(CultureInfo.InvariantCulture)));
+        }
         if (module is Sequential<T> s && s.Modules.OfType<Linear<T>>().Any())
         {
             var linears = s.Modules.OfType<Linear<T>>().ToList();

@@ -142,10 +142,12 @@ public static class Parallelism
 
             public Worker(Pool pool, int index)
             {
+                // Read the generation here, not on the new thread: Run increments it right after creating the workers,
+                // and a worker that started late would otherwise wait for the next run while this one waits for it.
+                int seen = Volatile.Read(ref pool._generation);
                 var thread = new Thread(() =>
                 {
                     t_insideWork = true;
-                    int seen = Volatile.Read(ref pool._generation);
                     while (true)
                     {
                         while (Volatile.Read(ref pool._generation) == seen)
