@@ -38,6 +38,7 @@ internal sealed record TrainSettings
     public bool Figures { get; init; } = true;
     public string Schedule { get; init; } = "cosine";
     public double LabelSmoothing { get; init; } = 0.1;
+    public int Shift { get; init; }
 }
 
 /// <summary><c>nn train</c>: trains a model, evaluates it on the test set, writes the checkpoint, history, metrics and figures.</summary>
@@ -64,10 +65,11 @@ internal static class TrainCommand
         var quiet = new Option<bool>("--quiet") { Description = "No progress output" };
         var noFigures = new Option<bool>("--no-figures") { Description = "Skip the PNG figures" };
         var schedule = new Option<string>("--schedule") { Description = "Learning-rate schedule: none, cosine (to 0 over --epochs), step (×0.1 every third of --epochs)", DefaultValueFactory = _ => "cosine" };
+        var shift = new Option<int>("--augment-shift") { Description = "Randomly translate training images by up to N pixels (CNN only)", DefaultValueFactory = _ => 0 };
         var smoothing = new Option<double>("--label-smoothing") { Description = "Cross-entropy label smoothing ε (training loss only; reported losses are plain cross-entropy)", DefaultValueFactory = _ => 0.1 };
 
         var cmd = new Command("train", "Train a model (default: MLP 784→128→64→10 on MNIST with Adam) and write checkpoint, history, metrics and figures.");
-        foreach (var o in new Option[] { dataset, model, hidden, optimizer, lr, wd, epochs, batch, init, seed, output, threads, patience, data, val, limit, quiet, noFigures, schedule, smoothing })
+        foreach (var o in new Option[] { dataset, model, hidden, optimizer, lr, wd, epochs, batch, init, seed, output, threads, patience, data, val, limit, quiet, noFigures, schedule, smoothing, shift })
             cmd.Options.Add(o);
         cmd.SetAction(p => Cli.Guard(() =>
         {
@@ -80,7 +82,7 @@ internal static class TrainCommand
                 Output = p.GetValue(output)!, Threads = p.GetValue(threads), Patience = pat <= 0 ? null : pat,
                 DataFolder = p.GetValue(data), ValidationFraction = p.GetValue(val), Limit = p.GetValue(limit),
                 Quiet = p.GetValue(quiet), Figures = !p.GetValue(noFigures),
-                Schedule = p.GetValue(schedule)!, LabelSmoothing = p.GetValue(smoothing),
+                Schedule = p.GetValue(schedule)!, LabelSmoothing = p.GetValue(smoothing), Shift = p.GetValue(shift),
             };
             Run(s);
             return 0;
@@ -101,6 +103,8 @@ internal static class TrainCommand
         if (!ModelFactory.Models.Contains(s.Model)) throw new CliException($"unknown model '{s.Model}' (known: {string.Join(", ", ModelFactory.Models)})");
         if (!ModelFactory.Optimizers.Contains(s.Optimizer)) throw new CliException($"unknown optimizer '{s.Optimizer}' (known: {string.Join(", ", ModelFactory.Optimizers)})");
         ModelFactory.Init(s.Init);
+        if (s.Shift < 0 || s.Shift > 8) throw new CliException($"--augment-shift must be in [0, 8], got {s.Shift}");
+        if (s.Shift > 0 && !ModelFactory.WantsImages(s.Model)) throw new CliException("--augment-shift needs --model cnn (images in NCHW layout)");
         if (s.Schedule is not ("none" or "cosine" or "step")) throw new CliException($"unknown schedule '{s.Schedule}' (known: none, cosine, step)");
         if (!(s.LabelSmoothing >= 0 && s.LabelSmoothing < 1)) throw new CliException($"--label-smoothing must be in [0, 1), got {s.LabelSmoothing}");
     }
@@ -159,6 +163,7 @@ internal static class TrainCommand
             var options = new TrainerOptions
             {
                 Epochs = s.Epochs, BatchSize = s.BatchSize, Seed = s.Seed, Patience = s.Patience, CancellationToken = cts.Token, Schedule = Schedule(s),
+                FloatTransform = s.Shift > 0 ? (batch, rng) => Augment.RandomShift(batch, s.Shift, rng) : null,
             };
             history = observer.Run(() =>
             {
@@ -191,6 +196,7 @@ internal static class TrainCommand
             optimizer = optimizer.ToString(),
             schedule = s.Schedule,
             label_smoothing = s.LabelSmoothing,
+            augment_shift = s.Shift,
             batch_size = s.BatchSize,
             threads = s.Threads,
             seed = s.Seed,

@@ -19,8 +19,12 @@ public sealed class DataLoader<T> where T : unmanaged, IFloatingPointIeee754<T>
     private readonly Tensor<T>?[] _views;
     private readonly Rng _rng = new(0);
 
-    public DataLoader(Dataset<T> data, int batchSize, bool shuffle = true, bool dropLast = false, ulong seed = 0)
+    public DataLoader(Dataset<T> data, int batchSize, bool shuffle = true, bool dropLast = false, ulong seed = 0,
+        Action<Tensor<T>, Rng>? transform = null)
     {
+        if (transform is not null && !shuffle)
+            throw new ArgumentException("DataLoader: a transform needs shuffle = true (it edits the gathered copy; unshuffled batches are views of the data set).", nameof(transform));
+        Transform = transform;
         ArgumentNullException.ThrowIfNull(data);
         ArgumentOutOfRangeException.ThrowIfLessThan(batchSize, 1);
         Data = data;
@@ -50,6 +54,9 @@ public sealed class DataLoader<T> where T : unmanaged, IFloatingPointIeee754<T>
     public bool DropLast { get; }
 
     public ulong Seed { get; }
+
+    /// <summary>Applied in place to each gathered batch (augmentation), with the epoch's random source; null for none.</summary>
+    public Action<Tensor<T>, Rng>? Transform { get; }
 
     /// <summary>Batches per epoch.</summary>
     public int BatchCount { get; }
@@ -89,6 +96,7 @@ public sealed class DataLoader<T> where T : unmanaged, IFloatingPointIeee754<T>
         int slot = size == dst.Rows ? 0 : 1;
         var v = _views[slot];
         if (v is null || v.Rows != size) v = _views[slot] = dst.RowRange(0, size);
+        Transform?.Invoke(v, _rng); // the shuffle is done, so the same source continues: still seeded by (seed, epoch)
         return new Batch<T>(index, v, _gatheredLabels!, 0);
     }
 

@@ -40,6 +40,9 @@ public sealed record TrainerOptions
     /// <summary>First epoch to run, when resuming from a checkpoint saved after epoch StartEpoch − 1.</summary>
     public int StartEpoch { get; init; }
 
+    /// <summary>Augmentation applied to each training batch (e.g. <see cref="Data.Augment.RandomShift{T}"/>); null for none.</summary>
+    public Action<Tensor<float>, Rng>? FloatTransform { get; init; }
+
     /// <summary>Batch size for evaluation passes (no gradients are kept, so it can be large).</summary>
     public int EvaluationBatchSize { get; init; } = 1000;
 
@@ -68,7 +71,8 @@ public static class Trainer
         ArgumentNullException.ThrowIfNull(model);
         ArgumentNullException.ThrowIfNull(options);
         if (train.Count == 0) throw new ArgumentException("Trainer.Fit: the training set is empty.", nameof(train));
-        var loader = new DataLoader<T>(train, options.BatchSize, options.Shuffle, options.DropLast, options.Seed);
+        var transform = typeof(T) == typeof(float) ? (Action<Tensor<T>, Rng>?)(object?)options.FloatTransform : null;
+        var loader = new DataLoader<T>(train, options.BatchSize, options.Shuffle, options.DropLast, options.Seed, transform);
         var history = new History();
         var state = model.StateDict().Select(s => s.Tensor).ToArray();
         var best = state.Select(t => t.Clone()).ToArray();

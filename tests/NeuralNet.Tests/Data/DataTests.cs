@@ -137,3 +137,43 @@ public class DataTests
         Assert.Equal(2 * (8.0 / 9) * 0.8 / (8.0 / 9 + 0.8), m.F1[0], 14);
     }
 }
+
+public class AugmentTests
+{
+    [Fact]
+    public void RandomShift_moves_each_image_by_at_most_the_limit_and_keeps_interior_pixels()
+    {
+        var batch = new Tensor<float>(50, 1, 9, 9);
+        for (int i = 0; i < 50; i++) batch.At(i, 0, 4, 4) = i + 1; // one bright pixel in the centre
+        Augment.RandomShift(batch, 2, new Rng(3));
+        var moves = new HashSet<(int, int)>();
+        for (int i = 0; i < 50; i++)
+        {
+            var found = new List<(int Y, int X)>();
+            for (int y = 0; y < 9; y++)
+                for (int x = 0; x < 9; x++)
+                    if (batch.At(i, 0, y, x) != 0) found.Add((y, x));
+            Assert.Single(found);
+            var (py, px) = found[0];
+            Assert.Equal(i + 1, batch.At(i, 0, py, px));
+            Assert.InRange(py - 4, -2, 2);
+            Assert.InRange(px - 4, -2, 2);
+            moves.Add((py - 4, px - 4));
+        }
+        Assert.True(moves.Count > 10, $"only {moves.Count} distinct shifts in 50 images");
+    }
+
+    [Fact]
+    public void Shifted_out_pixels_are_dropped_and_the_border_is_zero_filled()
+    {
+        var batch = Tensor<float>.Ones(200, 1, 4, 4);
+        Augment.RandomShift(batch, 1, new Rng(4));
+        for (int i = 0; i < 200; i++)
+        {
+            float sum = 0;
+            for (int p = 0; p < 16; p++) sum += batch[i * 16 + p];
+            Assert.Contains(sum, new[] { 16f, 12f, 9f }); // no shift, one axis, or both
+        }
+        Assert.Throws<ShapeMismatchException>(() => Augment.RandomShift(new Tensor<float>(2, 16), 1, new Rng(1)));
+    }
+}

@@ -101,7 +101,17 @@ public static class Parallelism
             Interlocked.Increment(ref _generation); // spinning workers start here
             for (int i = 0; i < helpers; i++) _workers[i].Start.Set(); // blocked ones here
             Drain();
-            if (!SpinUntil(static pool => Volatile.Read(ref pool._pending) == 0, this)) _done.Wait();
+            if (!SpinUntil(static pool => Volatile.Read(ref pool._pending) == 0, this))
+            {
+                // The count, not the event, says when the run is over: a Set left over from an earlier run (a worker
+                // that signalled after this thread had already seen the count reach 0) must not end this one early.
+                while (Volatile.Read(ref _pending) != 0)
+                {
+                    _done.Reset();
+                    if (Volatile.Read(ref _pending) == 0) break;
+                    _done.Wait();
+                }
+            }
             _work = null;
             if (_error is not null) throw new AggregateException("A parallel kernel failed.", _error);
         }
