@@ -66,7 +66,7 @@ public class Adam<T> : Optimizer<T> where T : unmanaged, IFloatingPointIeee754<T
         if (_decoupled && WeightDecay > 0)
         {
             T shrink = T.One - T.CreateChecked(LearningRate * WeightDecay); // θ ← θ(1 − ηλ)
-            for (int j = 0; j < value.Length; j++) value[j] *= shrink;
+            System.Numerics.Tensors.TensorPrimitives.Multiply(value, shrink, value);
         }
         Span<T> m = _m[index].Span, v = _v[index].Span;
         int i = 0;

@@ -1,4 +1,5 @@
 using System.Numerics;
+using System.Runtime.Intrinsics;
 using NeuralNet.Modules;
 using NeuralNet.Tensors;
 
@@ -61,7 +62,35 @@ public sealed class RMSProp<T> : Optimizer<T> where T : unmanaged, IFloatingPoin
         Span<T> v = _square[index].Span;
         Span<T> b = Momentum > 0 ? _momentum[index].Span : default;
         Span<T> gAvg = Centered ? _gradAvg[index].Span : default;
-        for (int i = 0; i < value.Length; i++)
+        int i = 0;
+        if (Vector256.IsHardwareAccelerated && Vector256<T>.IsSupported)
+        {
+            var va = Vector256.Create(a); var vca = Vector256.Create(ca); var veps = Vector256.Create(eps);
+            var vwd = Vector256.Create(wd); var vmu = Vector256.Create(mu); var vlr = Vector256.Create(lr);
+            for (; i <= value.Length - Vector256<T>.Count; i += Vector256<T>.Count)
+            {
+                var th = Vector256.Create((ReadOnlySpan<T>)value.Slice(i));
+                var g = Vector256.Create(grad.Slice(i)) + vwd * th;
+                var vi = va * Vector256.Create((ReadOnlySpan<T>)v.Slice(i)) + vca * g * g;
+                vi.CopyTo(v.Slice(i));
+                Vector256<T> d;
+                if (Centered)
+                {
+                    var ga = va * Vector256.Create((ReadOnlySpan<T>)gAvg.Slice(i)) + vca * g;
+                    ga.CopyTo(gAvg.Slice(i));
+                    d = Vector256.Sqrt(vi - ga * ga) + veps;
+                }
+                else d = Vector256.Sqrt(vi) + veps;
+                if (Momentum > 0)
+                {
+                    var bi = vmu * Vector256.Create((ReadOnlySpan<T>)b.Slice(i)) + g / d;
+                    bi.CopyTo(b.Slice(i));
+                    (th - vlr * bi).CopyTo(value.Slice(i));
+                }
+                else (th - vlr * g / d).CopyTo(value.Slice(i));
+            }
+        }
+        for (; i < value.Length; i++)
         {
             T g = grad[i] + wd * value[i];
             v[i] = a * v[i] + ca * g * g;

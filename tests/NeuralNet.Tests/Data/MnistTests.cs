@@ -118,3 +118,25 @@ public class MnistTests
         return h;
     }
 }
+
+public class MnistLearningTests
+{
+    [Fact]
+    public void One_epoch_on_real_mnist_reaches_90_percent()
+    {
+        string? root = Environment.GetEnvironmentVariable("NN_DATA");
+        if (string.IsNullOrEmpty(root) || !Directory.Exists(Path.Combine(root, "mnist"))) return; // CI sets NN_DATA
+        var (train, _, test) = Mnist.LoadSplits(Path.Combine(root, "mnist"), "mnist", 0.1, seed: 42);
+        var rng = new NeuralNet.Tensors.Rng(42);
+        var model = new NeuralNet.Modules.Sequential<float>(
+            new NeuralNet.Layers.Linear<float>(784, 128, NeuralNet.Init.Init.HeNormal(), rng: rng), new NeuralNet.Activations.ReLU<float>(),
+            new NeuralNet.Layers.Linear<float>(128, 64, NeuralNet.Init.Init.HeNormal(), rng: rng), new NeuralNet.Activations.ReLU<float>(),
+            new NeuralNet.Layers.Linear<float>(64, 10, NeuralNet.Init.Init.HeNormal(), rng: rng));
+        var loss = new NeuralNet.Losses.CrossEntropyLoss<float>();
+        NeuralNet.Training.Trainer.Fit(model, loss, new NeuralNet.Optim.Adam<float>(model.Parameters()), train, null,
+            new NeuralNet.Training.TrainerOptions { Epochs = 1, BatchSize = 128, Seed = 42 });
+        var m = NeuralNet.Training.Trainer.Evaluate(model, loss, test);
+        Assert.Equal(10000, m.Count);
+        Assert.True(m.Accuracy >= 0.90, $"test accuracy after one epoch: {m.Accuracy:P2}");
+    }
+}

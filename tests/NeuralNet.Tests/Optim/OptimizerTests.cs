@@ -151,3 +151,31 @@ public class OptimizerTests
         Assert.Equal(0.01, warm.At(6, 0.1), 15);
     }
 }
+
+public class RMSPropHandTests
+{
+    [Theory]
+    [InlineData(1)]
+    [InlineData(11)] // past one Vector256<double> (4) and into the scalar tail
+    public void One_step_by_hand_plain_momentum_and_centered(int length)
+    {
+        // θ = 1, g = 0.5, α = 0.9, ε = 1e-8, η = 0.01:
+        // v = 0.1·0.25 = 0.025; plain θ = 1 − 0.01·0.5/(√0.025 + 1e-8)
+        // momentum μ = 0.5: b = 0.5/(√0.025 + 1e-8), θ = 1 − 0.01·b (the same at step 1)
+        // centered: ḡ = 0.05, d = √(0.025 − 0.0025) + 1e-8
+        double plain = 1 - 0.01 * 0.5 / (Math.Sqrt(0.025) + 1e-8);
+        double centered = 1 - 0.01 * 0.5 / (Math.Sqrt(0.025 - 0.0025) + 1e-8);
+        foreach (var (opt, expected) in new (Func<NeuralNet.Modules.Parameter<double>, Optimizer<double>>, double)[]
+        {
+            (p => new RMSProp<double>([p], 0.01, alpha: 0.9), plain),
+            (p => new RMSProp<double>([p], 0.01, alpha: 0.9, momentum: 0.5), plain),
+            (p => new RMSProp<double>([p], 0.01, alpha: 0.9, centered: true), centered),
+        })
+        {
+            var p = new NeuralNet.Modules.Parameter<double>(Tensor<double>.Full(1.0, length));
+            p.Grad.Fill(0.5);
+            opt(p).Step();
+            Assert.All(p.Value.ToArray(), v => Assert.Equal(expected, v, 12));
+        }
+    }
+}
