@@ -1,4 +1,5 @@
 using NeuralNet.Activations;
+using Xunit.Abstractions;
 using NeuralNet.Data;
 using NeuralNet.Layers;
 using NeuralNet.Losses;
