@@ -28,12 +28,26 @@ internal static class GradcheckCommand
     {
         var rng = new Rng(seed);
         Tensor<double> X(int n, int d) => AwayFromZero(Tensor<double>.RandomNormal(rng, 0, 1, n, d));
+        // Distinct values (no ties for max pooling), away from zero.
+        Tensor<double> Images(int n, int c, int h, int w) => AwayFromZero(Tensor<double>.RandomNormal(rng, 0, 1, n, c, h, w));
         yield return GradCheck.GradCheck.Check(new Linear<double>(7, 5, InitFns.XavierNormal(), rng: rng), X(6, 7), rng);
         yield return GradCheck.GradCheck.Check(new ReLU<double>(), X(6, 7), rng);
         yield return GradCheck.GradCheck.Check(new LeakyReLU<double>(0.1), X(6, 7), rng);
         yield return GradCheck.GradCheck.Check(new Sigmoid<double>(), X(6, 7), rng);
         yield return GradCheck.GradCheck.Check(new Tanh<double>(), X(6, 7), rng);
         yield return GradCheck.GradCheck.Check(new Softmax<double>(), X(6, 7), rng);
+        yield return GradCheck.GradCheck.Check(new Conv2d<double>(2, 3, 3, stride: 2, padding: 1, init: InitFns.HeNormal(), rng: rng), Images(2, 2, 7, 7), rng);
+        yield return GradCheck.GradCheck.Check(new MaxPool2d<double>(2), Images(2, 2, 6, 6), rng);
+        yield return GradCheck.GradCheck.Check(new AvgPool2d<double>(2), Images(2, 2, 6, 6), rng);
+        yield return GradCheck.GradCheck.Check(new Flatten<double>(), Images(2, 2, 3, 3), rng);
+        yield return GradCheck.GradCheck.Check(new BatchNorm1d<double>(5), X(6, 5), rng);
+        yield return GradCheck.GradCheck.Check(new BatchNorm2d<double>(3), Images(3, 3, 4, 4), rng);
+        var bnEval = new BatchNorm2d<double>(3);
+        bnEval.Forward(Images(4, 3, 4, 4)); // running statistics from one training batch
+        bnEval.Eval();
+        var evalReport = GradCheck.GradCheck.Check(bnEval, Images(3, 3, 4, 4), rng);
+        yield return new GradCheckReport("BatchNorm2d (eval mode)", evalReport.Results);
+        yield return GradCheck.GradCheck.Check(new Dropout<double>(0.3, new Rng(seed)) { FreezeMask = true }, X(6, 7), rng);
         yield return GradCheck.GradCheck.Check(null, new CrossEntropyLoss<double>(), X(6, 5), [0, 4, 2, 2, 1, 3]);
         yield return GradCheck.GradCheck.Check(null, new CrossEntropyLoss<double>(0.1), X(6, 5), [0, 4, 2, 2, 1, 3]);
         yield return GradCheck.GradCheck.Check(null, new MSELoss<double>(), X(6, 3), X(6, 3));
@@ -47,6 +61,9 @@ internal static class GradcheckCommand
     }
 
     private static Tensor<double> AwayFromZero(Tensor<double> t)
+        => Spread(t);
+
+    private static Tensor<double> Spread(Tensor<double> t)
     {
         var s = t.Span;
         for (int i = 0; i < s.Length; i++) s[i] += Math.CopySign(0.1, s[i]); // |x| ≥ 0.1: probes never cross ReLU's kink
