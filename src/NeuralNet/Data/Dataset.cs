@@ -85,5 +85,51 @@ public sealed class Dataset<T> where T : unmanaged, IFloatingPointIeee754<T>
         return (Subset(train), Subset(val));
     }
 
+    /// <summary>
+    /// The same split as <see cref="Split"/>, without copying: the rows of this data set are reordered in place
+    /// (validation samples first, then training samples, each in their original order) and both halves are views.
+    /// Halves the peak memory of loading a large data set; this data set's order is changed.
+    /// </summary>
+    public (Dataset<T> Train, Dataset<T> Validation) SplitInPlace(double validationFraction, ulong seed)
+    {
+        if (!(validationFraction >= 0 && validationFraction < 1))
+            throw new ArgumentOutOfRangeException(nameof(validationFraction), validationFraction, "Dataset.SplitInPlace: the validation fraction must be in [0, 1).");
+        int[] order = Enumerable.Range(0, Count).ToArray();
+        new Rng(seed).Shuffle<int>(order);
+        int nVal = (int)Math.Round(validationFraction * Count);
+        Array.Sort(order, 0, nVal);
+        Array.Sort(order, nVal, Count - nVal);
+        // Row j must receive old row order[j]: follow each cycle of the permutation with one row of scratch.
+        var scratch = new T[Features.RowLength];
+        var labels = (int[])Labels.Clone();
+        var done = new bool[Count];
+        for (int start = 0; start < Count; start++)
+        {
+            if (done[start] || order[start] == start)
+            {
+                done[start] = true;
+                continue;
+            }
+            Features.Row(start).CopyTo(scratch);
+            int j = start;
+            while (true)
+            {
+                done[j] = true;
+                int from = order[j];
+                if (from == start)
+                {
+                    scratch.CopyTo(Features.Row(j));
+                    break;
+                }
+                Features.Row(from).CopyTo(Features.Row(j));
+                j = from;
+            }
+        }
+        for (int j = 0; j < Count; j++) Labels[j] = labels[order[j]];
+        var validation = new Dataset<T>(Features.RowRange(0, nVal), Labels[..nVal], NumClasses, ClassNames);
+        var train = new Dataset<T>(Features.RowRange(nVal, Count - nVal), Labels[nVal..], NumClasses, ClassNames);
+        return (train, validation);
+    }
+
     public override string ToString() => $"Dataset({Count} samples of {Shape.Format(SampleShape)}, {NumClasses} classes)";
 }

@@ -80,7 +80,7 @@ public static class Mnist
         if (!(validationFraction >= 0 && validationFraction < 1))
             throw new ArgumentOutOfRangeException(nameof(validationFraction), validationFraction, "Mnist.LoadSplits: the validation fraction must be in [0, 1).");
         Dataset<float> all = Load(folder, train: true, flatten, dataset);
-        (Dataset<float> train, Dataset<float> validation) = all.Split(validationFraction, seed);
+        (Dataset<float> train, Dataset<float> validation) = all.SplitInPlace(validationFraction, seed); // views: no second copy
         return (train, validation, Load(folder, train: false, flatten, dataset));
     }
 

@@ -177,3 +177,27 @@ public class AugmentTests
         Assert.Throws<ShapeMismatchException>(() => Augment.RandomShift(new Tensor<float>(2, 16), 1, new Rng(1)));
     }
 }
+
+public class SplitInPlaceTests
+{
+    [Theory]
+    [InlineData(0.1, 5UL)]
+    [InlineData(0.5, 6UL)]
+    [InlineData(0.0, 7UL)]
+    public void SplitInPlace_gives_exactly_what_Split_gives(double fraction, ulong seed)
+    {
+        Dataset<float> Make()
+        {
+            var x = new Tensor<float>(97, 3);
+            for (int i = 0; i < 97; i++)
+                for (int j = 0; j < 3; j++) x[i, j] = i * 10 + j;
+            return new Dataset<float>(x, Enumerable.Range(0, 97).Select(i => i % 7).ToArray(), 7);
+        }
+        var (train, val) = Make().Split(fraction, seed);
+        var (train2, val2) = Make().SplitInPlace(fraction, seed);
+        Assert.True(train.Features.ContentEquals(train2.Features));
+        Assert.True(val.Features.ContentEquals(val2.Features));
+        Assert.Equal(train.Labels, train2.Labels);
+        Assert.Equal(val.Labels, val2.Labels);
+    }
+}
