@@ -1,3 +1,5 @@
+using System.Runtime.Intrinsics.X86;
+
 namespace NeuralNet.Tensors.Kernels;
 
 /// <summary>
@@ -77,6 +79,10 @@ internal static unsafe class GemmPacking
                     }
                 }
             }
+            else if (typeof(T) == typeof(float) && Avx.IsSupported && cols == 16 && nr == 16)
+            {
+                PackTransposedStrip16((float*)b + (long)(col0 + s) * ldb + row0, ldb, kc, (float*)strip);
+            }
             else
             {
                 // Stored n×k: column j of op(B) is row j of storage, contiguous along p; write it with stride NR.
@@ -95,5 +101,49 @@ internal static unsafe class GemmPacking
                 }
             }
         }
+    }
+
+    /// <summary>
+    /// The transposed float B strip, 8×8 blocks at a time: rows j..j+7 of storage (contiguous along p) are loaded as
+    /// eight vectors and transposed in registers, so each store writes the 8 values of one p at once.
+    /// dst[p·16 + j] = src[j·ldb + p] for j &lt; 16, p &lt; kc.
+    /// </summary>
+    private static void PackTransposedStrip16(float* src, int ldb, int kc, float* dst)
+    {
+        int p = 0;
+        for (; p + 8 <= kc; p += 8)
+        {
+            for (int half = 0; half < 2; half++)
+            {
+                float* r = src + (long)half * 8 * ldb + p;
+                var r0 = Avx.LoadVector256(r);
+                var r1 = Avx.LoadVector256(r + ldb);
+                var r2 = Avx.LoadVector256(r + 2L * ldb);
+                var r3 = Avx.LoadVector256(r + 3L * ldb);
+                var r4 = Avx.LoadVector256(r + 4L * ldb);
+                var r5 = Avx.LoadVector256(r + 5L * ldb);
+                var r6 = Avx.LoadVector256(r + 6L * ldb);
+                var r7 = Avx.LoadVector256(r + 7L * ldb);
+                var t0 = Avx.UnpackLow(r0, r1); var t1 = Avx.UnpackHigh(r0, r1);
+                var t2 = Avx.UnpackLow(r2, r3); var t3 = Avx.UnpackHigh(r2, r3);
+                var t4 = Avx.UnpackLow(r4, r5); var t5 = Avx.UnpackHigh(r4, r5);
+                var t6 = Avx.UnpackLow(r6, r7); var t7 = Avx.UnpackHigh(r6, r7);
+                var u0 = Avx.Shuffle(t0, t2, 0x44); var u1 = Avx.Shuffle(t0, t2, 0xEE);
+                var u2 = Avx.Shuffle(t1, t3, 0x44); var u3 = Avx.Shuffle(t1, t3, 0xEE);
+                var u4 = Avx.Shuffle(t4, t6, 0x44); var u5 = Avx.Shuffle(t4, t6, 0xEE);
+                var u6 = Avx.Shuffle(t5, t7, 0x44); var u7 = Avx.Shuffle(t5, t7, 0xEE);
+                float* d = dst + (long)p * 16 + half * 8;
+                Avx.Store(d, Avx.Permute2x128(u0, u4, 0x20));
+                Avx.Store(d + 16, Avx.Permute2x128(u1, u5, 0x20));
+                Avx.Store(d + 32, Avx.Permute2x128(u2, u6, 0x20));
+                Avx.Store(d + 48, Avx.Permute2x128(u3, u7, 0x20));
+                Avx.Store(d + 64, Avx.Permute2x128(u0, u4, 0x31));
+                Avx.Store(d + 80, Avx.Permute2x128(u1, u5, 0x31));
+                Avx.Store(d + 96, Avx.Permute2x128(u2, u6, 0x31));
+                Avx.Store(d + 112, Avx.Permute2x128(u3, u7, 0x31));
+            }
+        }
+        for (; p < kc; p++)
+            for (int j = 0; j < 16; j++) dst[(long)p * 16 + j] = src[(long)j * ldb + p];
     }
 }
