@@ -19,6 +19,7 @@ def main():
     ap.add_argument("--epochs", type=int, default=2)
     ap.add_argument("--threads", type=int, default=2)
     args = ap.parse_args()
+    args.data = os.path.abspath(args.data)
     ensure_python_deps()
     if not os.path.exists(NN):
         sys.exit(f"{NN} is missing: dotnet build -c Release src/NeuralNet.Cli")

@@ -17,7 +17,7 @@ namespace NeuralNet.Benchmarks;
 /// </summary>
 public static class MlpStepBench
 {
-    public static void Run(int threads, int steps = 400)
+    public static void Run(int threads, int steps = 1500)
     {
         Parallelism.MaxThreads = threads;
         var rng = new Rng(1);
@@ -53,7 +53,7 @@ public static class MlpStepBench
                 long t4 = Stopwatch.GetTimestamp();
                 opt.Step();
                 long t5 = Stopwatch.GetTimestamp();
-                if (done >= 50) // after warm-up
+                if (done >= 1000) // after warm-up: tiered compilation settles after a few hundred steps
                 {
                     allocated += GC.GetAllocatedBytesForCurrentThread() - before;
                     double us = 1e6 / Stopwatch.Frequency;

@@ -54,7 +54,7 @@ public class Adam<T> : Optimizer<T> where T : unmanaged, IFloatingPointIeee754<T
     public override IReadOnlyList<(string Name, Tensor<T> Tensor)> State() =>
         _m.Select((t, i) => ($"exp_avg.{i}", t)).Concat(_v.Select((t, i) => ($"exp_avg_sq.{i}", t))).ToArray();
 
-    protected override void Update(int index, Span<T> value, ReadOnlySpan<T> grad)
+    protected override void Update(int index, int offset, Span<T> value, ReadOnlySpan<T> grad)
     {
         double t = StepCount;
         double bc1 = 1 - Math.Pow(Beta1, t), bc2 = 1 - Math.Pow(Beta2, t);
@@ -68,7 +68,7 @@ public class Adam<T> : Optimizer<T> where T : unmanaged, IFloatingPointIeee754<T
             T shrink = T.One - T.CreateChecked(LearningRate * WeightDecay); // θ ← θ(1 − ηλ)
             System.Numerics.Tensors.TensorPrimitives.Multiply(value, shrink, value);
         }
-        Span<T> m = _m[index].Span, v = _v[index].Span;
+        Span<T> m = _m[index].Span.Slice(offset, value.Length), v = _v[index].Span.Slice(offset, value.Length);
         int i = 0;
         if (Vector256.IsHardwareAccelerated && Vector256<T>.IsSupported)
         {

@@ -1,6 +1,7 @@
 using System.Numerics;
 using NeuralNet.Modules;
 using NeuralNet.Tensors;
+using NeuralNet.Tensors.Kernels;
 
 namespace NeuralNet.Optim;
 
@@ -40,15 +41,54 @@ public abstract class Optimizer<T> where T : unmanaged, IFloatingPointIeee754<T>
     /// <summary>Number of steps taken so far (t in the update formulas, 1 during the first step).</summary>
     public long StepCount { get; protected set; }
 
-    /// <summary>Applies one update to every parameter.</summary>
+    /// <summary>
+    /// Applies one update to every parameter. Updates are elementwise, so the parameters are cut into chunks of
+    /// <see cref="ChunkSize"/> elements that the kernel threads update in parallel; every element's arithmetic is
+    /// the same whichever thread runs it.
+    /// </summary>
     public void Step()
     {
         StepCount++;
-        for (int i = 0; i < _parameters.Length; i++) Update(i, _parameters[i].Value.Span, _parameters[i].Grad.ReadOnlySpan);
+        _job ??= new StepJob(this);
+        Parallelism.Run(_job, _job.Chunks.Length);
     }
 
-    /// <summary>Updates parameter <paramref name="index"/> in place from its gradient.</summary>
-    protected abstract void Update(int index, Span<T> value, ReadOnlySpan<T> grad);
+    /// <summary>Elements per parallel chunk of <see cref="Step"/>.</summary>
+    public const int ChunkSize = 16384;
+
+    private StepJob? _job;
+
+    /// <summary>
+    /// Updates elements [offset, offset + value.Length) of parameter <paramref name="index"/> in place from their
+    /// gradient; state tensors are sliced the same way.
+    /// </summary>
+    protected abstract void Update(int index, int offset, Span<T> value, ReadOnlySpan<T> grad);
+
+    private sealed class StepJob : IParallelWork
+    {
+        private readonly Optimizer<T> _owner;
+
+        public StepJob(Optimizer<T> owner)
+        {
+            _owner = owner;
+            var chunks = new List<(int, int, int)>();
+            for (int i = 0; i < owner._parameters.Length; i++)
+            {
+                int n = owner._parameters[i].Value.Length;
+                for (int off = 0; off < n; off += ChunkSize) chunks.Add((i, off, Math.Min(ChunkSize, n - off)));
+            }
+            Chunks = chunks.ToArray();
+        }
+
+        public (int Index, int Offset, int Length)[] Chunks { get; }
+
+        public void Execute(int part)
+        {
+            var (i, off, len) = Chunks[part];
+            var p = _owner._parameters[i];
+            _owner.Update(i, off, p.Value.Span.Slice(off, len), p.Grad.ReadOnlySpan.Slice(off, len));
+        }
+    }
 
     /// <summary>Sets every parameter's gradient to zero.</summary>
     public void ZeroGrad()

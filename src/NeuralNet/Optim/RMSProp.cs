@@ -55,13 +55,13 @@ public sealed class RMSProp<T> : Optimizer<T> where T : unmanaged, IFloatingPoin
             .Concat(_momentum.Select((t, i) => ($"momentum_buffer.{i}", t)))
             .Concat(_gradAvg.Select((t, i) => ($"grad_avg.{i}", t))).ToArray();
 
-    protected override void Update(int index, Span<T> value, ReadOnlySpan<T> grad)
+    protected override void Update(int index, int offset, Span<T> value, ReadOnlySpan<T> grad)
     {
         T lr = T.CreateChecked(LearningRate), a = T.CreateChecked(Alpha), ca = T.One - a;
         T eps = T.CreateChecked(Eps), wd = T.CreateChecked(WeightDecay), mu = T.CreateChecked(Momentum);
-        Span<T> v = _square[index].Span;
-        Span<T> b = Momentum > 0 ? _momentum[index].Span : default;
-        Span<T> gAvg = Centered ? _gradAvg[index].Span : default;
+        Span<T> v = _square[index].Span.Slice(offset, value.Length);
+        Span<T> b = Momentum > 0 ? _momentum[index].Span.Slice(offset, value.Length) : default;
+        Span<T> gAvg = Centered ? _gradAvg[index].Span.Slice(offset, value.Length) : default;
         int i = 0;
         if (Vector256.IsHardwareAccelerated && Vector256<T>.IsSupported)
         {

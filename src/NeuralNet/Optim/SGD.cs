@@ -50,12 +50,12 @@ public sealed class SGD<T> : Optimizer<T> where T : unmanaged, IFloatingPointIee
 
     public override IReadOnlyList<(string Name, Tensor<T> Tensor)> State() => _momentum.Select((t, i) => ($"momentum_buffer.{i}", t)).ToArray();
 
-    protected override void Update(int index, Span<T> value, ReadOnlySpan<T> grad)
+    protected override void Update(int index, int offset, Span<T> value, ReadOnlySpan<T> grad)
     {
         T lr = T.CreateChecked(LearningRate), wd = T.CreateChecked(WeightDecay), mu = T.CreateChecked(Momentum);
         T keep = T.One - T.CreateChecked(Dampening);
         bool first = StepCount == 1;
-        Span<T> buf = Momentum > 0 ? _momentum[index].Span : default;
+        Span<T> buf = Momentum > 0 ? _momentum[index].Span.Slice(offset, value.Length) : default;
         int i = 0;
         if (Vector256.IsHardwareAccelerated && Vector256<T>.IsSupported)
         {
