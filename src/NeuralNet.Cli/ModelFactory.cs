@@ -15,6 +15,13 @@ internal static class ModelFactory
 
     public static readonly string[] Optimizers = ["adam", "adamw", "sgd", "momentum", "nesterov", "rmsprop"];
 
+    /// <summary>
+    /// Batch size for evaluation passes: large for the MLP (fewer, bigger GEMMs); 256 for the CNN, whose activations
+    /// at batch 1000 would take ~0.5 GB.
+    /// </summary>
+    public static int EvaluationBatch(Modules.Module<float> model) =>
+        model is Sequential<float> { Count: > 0 } s && s[0] is Conv2d<float> ? 256 : 1000;
+
     /// <summary>True when the model takes images as (N, 1, 28, 28) rather than flattened rows.</summary>
     public static bool WantsImages(string model) => model == "cnn";
 

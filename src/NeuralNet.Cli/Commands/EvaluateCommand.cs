@@ -49,7 +49,7 @@ internal static class EvaluateCommand
         string ds = dataset ?? (meta.TryGetValue("dataset", out var d) ? d : "mnist");
         bool images = model is Sequential<float> { Count: > 0 } sq && sq[0] is NeuralNet.Layers.Conv2d<float>;
         var test = DataSource.LoadTest(ds, dataFolder, limit, quiet: json, images);
-        var metrics = Trainer.Evaluate(model, new CrossEntropyLoss<float>(), test);
+        var metrics = Trainer.Evaluate(model, new CrossEntropyLoss<float>(), test, ModelFactory.EvaluationBatch(model));
 
         if (json)
         {
@@ -81,7 +81,7 @@ internal static class EvaluateCommand
     {
         Directory.CreateDirectory(output);
         Figures.ConfusionMatrix(metrics.Confusion, test.ClassNames, Path.Combine(output, "confusion_matrix.png"));
-        var predicted = Trainer.Predict(model, test.Features);
+        var predicted = Trainer.Predict(model, test.Features, ModelFactory.EvaluationBatch(model));
         Figures.Misclassified(test.Features, test.Labels, predicted, test.ClassNames, Path.Combine(output, "misclassified.png"));
     }
 }

@@ -129,6 +129,7 @@ internal static class TrainCommand
         var optimizer = ModelFactory.Optimizer(s.Optimizer, model.Parameters(), s.LearningRate, s.WeightDecay);
         var loss = new CrossEntropyLoss<float>(s.LabelSmoothing);
         string modelName = $"{Architecture.Summary(model)} ({s.Init} init)";
+        string optimizerName = optimizer.ToString()!; // before training: a schedule changes the learning rate
         if (!s.Quiet)
         {
             Console.WriteLine(string.Create(CultureInfo.InvariantCulture,
@@ -162,7 +163,7 @@ internal static class TrainCommand
             });
             var options = new TrainerOptions
             {
-                Epochs = s.Epochs, BatchSize = s.BatchSize, Seed = s.Seed, Patience = s.Patience, CancellationToken = cts.Token, Schedule = Schedule(s),
+                Epochs = s.Epochs, BatchSize = s.BatchSize, Seed = s.Seed, Patience = s.Patience, CancellationToken = cts.Token, Schedule = Schedule(s), EvaluationBatchSize = ModelFactory.EvaluationBatch(model),
                 FloatTransform = s.Shift > 0 ? (batch, rng) => Augment.RandomShift(batch, s.Shift, rng) : null,
             };
             history = observer.Run(() =>
@@ -184,7 +185,7 @@ internal static class TrainCommand
         }
         double totalSeconds = clock.Elapsed.TotalSeconds;
 
-        var testMetrics = Trainer.Evaluate(model, new CrossEntropyLoss<float>(), test); // plain cross-entropy, comparable across runs
+        var testMetrics = Trainer.Evaluate(model, new CrossEntropyLoss<float>(), test, ModelFactory.EvaluationBatch(model)); // plain cross-entropy, comparable across runs
         Directory.CreateDirectory(s.Output);
         File.WriteAllText(Path.Combine(s.Output, "history.csv"), history.ToCsv());
         File.WriteAllText(Path.Combine(s.Output, "history.json"), history.ToJson());
@@ -193,7 +194,7 @@ internal static class TrainCommand
             dataset = s.Dataset,
             model = modelName,
             parameters = model.ParameterCount(),
-            optimizer = optimizer.ToString(),
+            optimizer = optimizerName,
             schedule = s.Schedule,
             label_smoothing = s.LabelSmoothing,
             augment_shift = s.Shift,
