@@ -7,6 +7,7 @@ using NeuralNet.Tensors;
 namespace NeuralNet.Tests.Layers;
 
 /// <summary>Once shapes are fixed, a training step's forward and backward allocate nothing on the managed heap.</summary>
+[Collection("Serial")]
 public class AllocationTests
 {
     [Fact]

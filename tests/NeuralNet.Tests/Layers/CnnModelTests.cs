@@ -8,6 +8,7 @@ using NeuralNet.Tensors;
 namespace NeuralNet.Tests.Layers;
 
 /// <summary>The MNIST CNN as a whole: zero allocation once warm, checkpoint round trip with BatchNorm buffers.</summary>
+[Collection("Serial")]
 public sealed class CnnModelTests : IDisposable
 {
     private readonly string _dir = Directory.CreateTempSubdirectory("nn-cnn-").FullName;

@@ -7,6 +7,7 @@ using static NeuralNet.Tests.TestUtil;
 namespace NeuralNet.Tests.Layers;
 
 /// <summary>Conv2d against a direct 7-loop convolution (the spec), shapes, errors, init and thread independence.</summary>
+[Collection("Serial")]
 public class Conv2dTests
 {
     /// <summary>y[n,o,oh,ow] = b[o] + Σ_c Σ_i Σ_j W[o,c,i,j]·x[n,c,oh·s−p+i, ow·s−p+j], with its three gradients, by plain loops.</summary>

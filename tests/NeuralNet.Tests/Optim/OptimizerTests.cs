@@ -8,6 +8,7 @@ using static NeuralNet.Tests.TestUtil;
 
 namespace NeuralNet.Tests.Optim;
 
+[Collection("Serial")]
 public class OptimizerTests
 {
     private static readonly GoldenFile s_golden = GoldenFile.Load("optimizers.json");

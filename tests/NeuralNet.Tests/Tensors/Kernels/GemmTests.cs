@@ -4,6 +4,7 @@ using NeuralNet.Tensors.Kernels;
 
 namespace NeuralNet.Tests.Tensors.Kernels;
 
+[Collection("Serial")]
 public class GemmTests
 {
     private static readonly int[] s_sizes = [1, 3, 7, 17, 129, 300];
