@@ -66,7 +66,7 @@ internal static class TrainCommand
         var noFigures = new Option<bool>("--no-figures") { Description = "Skip the PNG figures" };
         var schedule = new Option<string>("--schedule") { Description = "Learning-rate schedule: none, cosine (to 0 over --epochs), step (×0.1 every third of --epochs)", DefaultValueFactory = _ => "cosine" };
         var shift = new Option<int>("--augment-shift") { Description = "Randomly translate training images by up to N pixels (CNN only)", DefaultValueFactory = _ => 0 };
-        var smoothing = new Option<double>("--label-smoothing") { Description = "Cross-entropy label smoothing ε (training loss only; reported losses are plain cross-entropy)", DefaultValueFactory = _ => 0.1 };
+        var smoothing = new Option<double>("--label-smoothing") { Description = "Cross-entropy label smoothing ε (in the training and validation losses, which early stopping watches; the test loss is plain cross-entropy)", DefaultValueFactory = _ => 0.1 };
 
         var cmd = new Command("train", "Train a model (default: MLP 784→128→64→10 on MNIST with Adam) and write checkpoint, history, metrics and figures.");
         foreach (var o in new Option[] { dataset, model, hidden, optimizer, lr, wd, epochs, batch, init, seed, output, threads, patience, data, val, limit, quiet, noFigures, schedule, smoothing, shift })

@@ -73,6 +73,8 @@ public static class Trainer
         if (train.Count == 0) throw new ArgumentException("Trainer.Fit: the training set is empty.", nameof(train));
         var transform = typeof(T) == typeof(float) ? (Action<Tensor<T>, Rng>?)(object?)options.FloatTransform : null;
         var loader = new DataLoader<T>(train, options.BatchSize, options.Shuffle, options.DropLast, options.Seed, transform);
+        if (loader.BatchCount == 0)
+            throw new ArgumentException($"Trainer.Fit: {train.Count} training samples make no batch of {options.BatchSize} with DropLast.", nameof(train));
         var history = new History();
         var state = model.StateDict().Select(s => s.Tensor).ToArray();
         var best = state.Select(t => t.Clone()).ToArray();

@@ -68,8 +68,11 @@ public static class Parallelism
         private int _parts;
         private int _next;
         private int _pending;
-        private int _generation;
-        private int _activeHelpers;
+        /// <summary>
+        /// (run number &lt;&lt; 16) | helpers of that run, published in one write so that a worker reads which run
+        /// started and whether it takes part together (two separate fields could be read from two different runs).
+        /// </summary>
+        private long _ticket;
         private Exception? _error;
         private readonly ManualResetEventSlim _done = new(false);
 
@@ -97,8 +100,7 @@ public static class Parallelism
             _done.Reset();
             Volatile.Write(ref _pending, helpers + 1);
             // Only the first `helpers` workers join this run: the pool may have grown under a larger MaxThreads.
-            Volatile.Write(ref _activeHelpers, helpers);
-            Interlocked.Increment(ref _generation); // spinning workers start here
+            Interlocked.Exchange(ref _ticket, (((_ticket >> 16) + 1) << 16) | (long)helpers); // spinning workers start here
             for (int i = 0; i < helpers; i++) _workers[i].Start.Set(); // blocked ones here
             Drain();
             if (!SpinUntil(static pool => Volatile.Read(ref pool._pending) == 0, this))
@@ -125,7 +127,7 @@ public static class Parallelism
             }
             catch (Exception e)
             {
-                _error ??= e;
+                Interlocked.CompareExchange(ref _error, e, null);
                 Volatile.Write(ref _next, int.MaxValue / 2);
             }
             finally
@@ -152,24 +154,24 @@ public static class Parallelism
 
             public Worker(Pool pool, int index)
             {
-                // Read the generation here, not on the new thread: Run increments it right after creating the workers,
+                // Read the ticket here, not on the new thread: Run publishes a new one right after creating the workers,
                 // and a worker that started late would otherwise wait for the next run while this one waits for it.
-                int seen = Volatile.Read(ref pool._generation);
+                long seen = Volatile.Read(ref pool._ticket);
                 var thread = new Thread(() =>
                 {
                     t_insideWork = true;
                     while (true)
                     {
-                        while (Volatile.Read(ref pool._generation) == seen)
+                        while (Volatile.Read(ref pool._ticket) == seen)
                         {
-                            if (!SpinUntil(p => Volatile.Read(ref p._generation) != seen, pool))
+                            if (!SpinUntil(p => Volatile.Read(ref p._ticket) != seen, pool))
                             {
                                 Start.Wait();
                                 Start.Reset();
                             }
                         }
-                        seen = Volatile.Read(ref pool._generation);
-                        if (index < Volatile.Read(ref pool._activeHelpers)) pool.Drain();
+                        seen = Volatile.Read(ref pool._ticket);
+                        if (index < (int)(seen & 0xFFFF)) pool.Drain();
                     }
                 })
                 {
