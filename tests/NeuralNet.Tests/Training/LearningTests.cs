@@ -161,6 +161,34 @@ public class LearningTests(ITestOutputHelper output)
         Assert.Equal(3, obs.Ends);
     }
 
+    [Fact]
+    public void Cancelling_stops_after_the_current_batch_and_keeps_the_finished_epochs()
+    {
+        var data = ToyDatasets.Moons<float>(400, 0.1, seed: 1);
+        var model = new Sequential<float>(new Linear<float>(2, 8, rng: new Rng(1)), new ReLU<float>(), new Linear<float>(8, 2, rng: new Rng(2)));
+        using var cts = new CancellationTokenSource();
+        var observer = new CancelAt(epoch: 2, batch: 3, cts);
+        var history = Trainer.Fit(model, new CrossEntropyLoss<float>(), new SGD<float>(model.Parameters(), 0.1), data, data,
+            new TrainerOptions { Epochs = 10, BatchSize = 16, CancellationToken = cts.Token }, observer);
+        Assert.Equal("cancelled", history.StopReason);
+        Assert.Equal(2, history.Epochs.Count);           // epochs 0 and 1; epoch 2 was cut after 4 of 25 batches
+        Assert.Equal(4, observer.BatchesInLastEpoch);
+        Assert.InRange(history.BestEpoch, 0, 1);
+    }
+
+    private sealed class CancelAt(int epoch, int batch, CancellationTokenSource cts) : ITrainingObserver
+    {
+        public int BatchesInLastEpoch;
+
+        public void OnEpochStart(int e, int batches, double learningRate) => BatchesInLastEpoch = 0;
+
+        public void OnBatchEnd(int e, int b, int batches, double runningLoss, long samplesSoFar)
+        {
+            BatchesInLastEpoch++;
+            if (e == epoch && b == batch) cts.Cancel();
+        }
+    }
+
     private sealed class CountingObserver : ITrainingObserver
     {
         public int Starts, Batches, Ends;
