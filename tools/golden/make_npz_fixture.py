@@ -2,12 +2,13 @@
 """NumPy-written fixtures for the .npy/.npz reader and writer (NeuralNet.Checkpoints).
 
 Writes:
-  tests/NeuralNet.Tests/Golden/numpy_written.npz           np.savez of five small arrays
+  tests/NeuralNet.Tests/Golden/numpy_written_npz.json      np.savez of five small arrays, as base64
   tests/NeuralNet.Tests/Golden/numpy_written_headers.json  the exact header bytes NumPy writes
 
 Run from anywhere:  /usr/bin/python3 tools/golden/make_npz_fixture.py
 Needs only NumPy; the C# tests read the committed outputs and never run Python.
 """
+import base64
 import io
 import json
 import os
@@ -33,8 +34,14 @@ def write_npz():
         "labels": np.array([3, 1, 4, 1], dtype=np.int64),
     }
     assert arrays["0.weight"].dtype == np.float32
-    path = os.path.join(OUT_DIR, "numpy_written.npz")
-    np.savez(path, **arrays)  # ZIP_STORED, entries "<name>.npy", fixed 1980 timestamps
+    buf = io.BytesIO()
+    np.savez(buf, **arrays)  # ZIP_STORED, entries "<name>.npy", fixed 1980 timestamps
+    # The archive's bytes travel as base64 inside JSON: the tests rebuild the .npz NumPy wrote from them.
+    path = os.path.join(OUT_DIR, "numpy_written_npz.json")
+    with open(path, "w") as f:
+        json.dump({"numpy_version": np.__version__, "file": "numpy_written.npz",
+                   "base64": base64.b64encode(buf.getvalue()).decode("ascii")}, f, indent=1)
+        f.write("\n")
     print("wrote", path)
 
 

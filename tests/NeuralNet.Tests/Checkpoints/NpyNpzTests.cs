@@ -426,16 +426,16 @@ public sealed class NpyNpzTests : IDisposable
         return bytes.ToArray();
     }
 
-    // The csproj copies only Golden/*.json, so find the fixture in the source tree.
-    private static string NumPyFixturePath()
+    private static readonly Lazy<string> s_numPyFixture = new(() =>
     {
-        for (var dir = new DirectoryInfo(AppContext.BaseDirectory); dir is not null; dir = dir.Parent)
-        {
-            if (File.Exists(Path.Combine(dir.FullName, "NeuralNet.sln")))
-                return Path.Combine(dir.FullName, "tests", "NeuralNet.Tests", "Golden", "numpy_written.npz");
-        }
-        throw new InvalidOperationException($"No NeuralNet.sln above {AppContext.BaseDirectory}.");
-    }
+        // The archive NumPy wrote travels as base64 in Golden/numpy_written_npz.json; rebuild the file once.
+        using var doc = JsonDocument.Parse(File.ReadAllText(Path.Combine(AppContext.BaseDirectory, "Golden", "numpy_written_npz.json")));
+        string path = Path.Combine(Directory.CreateTempSubdirectory("nn-npz-fixture-").FullName, "numpy_written.npz");
+        File.WriteAllBytes(path, Convert.FromBase64String(doc.RootElement.GetProperty("base64").GetString()!));
+        return path;
+    });
+
+    private static string NumPyFixturePath() => s_numPyFixture.Value;
 
     private sealed class NonSeekable(byte[] bytes) : Stream
     {
