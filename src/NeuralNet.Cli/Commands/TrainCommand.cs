@@ -164,13 +164,14 @@ internal static class TrainCommand
             var options = new TrainerOptions
             {
                 Epochs = s.Epochs, BatchSize = s.BatchSize, Seed = s.Seed, Patience = s.Patience, CancellationToken = cts.Token, Schedule = Schedule(s), EvaluationBatchSize = ModelFactory.EvaluationBatch(model),
-                FloatTransform = s.Shift > 0 ? (batch, rng) => Augment.RandomShift(batch, s.Shift, rng) : null,
             };
             history = observer.Run(() =>
             {
                 try
                 {
-                    return Trainer.Fit(model, loss, optimizer, train, validation, options, observer);
+                    Action<NeuralNet.Tensors.Tensor<float>, NeuralNet.Tensors.Rng>? augment =
+                        s.Shift > 0 ? (batch, rng) => Augment.RandomShift(batch, s.Shift, rng) : null;
+                    return Trainer.Fit(model, loss, optimizer, train, validation, options, observer, augment);
                 }
                 catch (TrainingDivergedException e)
                 {

@@ -50,6 +50,7 @@ public sealed class Conv2d<T> : Module<T> where T : unmanaged, IFloatingPointIee
     private Tensor<T>? _input;
     private Tensor<T>? _output;
     private Tensor<T>? _gradInput;
+    private Tensor<T>? _zeroGradInput;
     private Tensor<T>? _gradOutput;
     private T[] _cols = [];        // per chunk: (K, P)
     private T[] _weightGrads = []; // per chunk: (O, K)
@@ -152,7 +153,7 @@ public sealed class Conv2d<T> : Module<T> where T : unmanaged, IFloatingPointIee
     {
         CheckGradShape(_output, gradOutput);
         var x = _input!;
-        var dx = Reuse(ref _gradInput, x.Shape);
+        var dx = ComputeInputGradient ? Reuse(ref _gradInput, x.Shape) : UnrequestedGradient(ref _zeroGradInput, x.Shape);
         _gradOutput = gradOutput;
         Run(forward: false);
         _gradOutput = null;
@@ -165,7 +166,6 @@ public sealed class Conv2d<T> : Module<T> where T : unmanaged, IFloatingPointIee
             Span<T> db = Bias.Grad.Span;
             for (int c = 0; c < _chunks; c++) TensorPrimitives.Add(db, _biasGrads.AsSpan(c * OutChannels, OutChannels), db);
         }
-        if (!ComputeInputGradient) dx.Span.Clear();
         return dx;
     }
 
@@ -230,7 +230,7 @@ public sealed class Conv2d<T> : Module<T> where T : unmanaged, IFloatingPointIee
     {
         int o = OutChannels, k = FieldSize, p = _oh * _ow, inLen = InChannels * _h * _w;
         ReadOnlySpan<T> x = _input!.ReadOnlySpan, weight = Weight.Value.ReadOnlySpan, dy = _gradOutput!.ReadOnlySpan;
-        Span<T> dx = _gradInput!.Span;
+        Span<T> dx = ComputeInputGradient ? _gradInput!.Span : default;
         int colsLen = IsPointwise ? 0 : k * p;
         Span<T> cols = _cols.AsSpan(chunk * colsLen, colsLen);
         Span<T> dw = _weightGrads.AsSpan(chunk * o * k, o * k);

@@ -28,6 +28,7 @@ public sealed class Linear<T> : Module<T> where T : unmanaged, IFloatingPointIee
     private Tensor<T>? _input;
     private Tensor<T>? _output;
     private Tensor<T>? _gradInput;
+    private Tensor<T>? _zeroGradInput;
 
     /// <summary>Creates the layer and initializes it from <paramref name="rng"/> (default: <see cref="Init.Init.DefaultRng"/>).</summary>
     public Linear(int inFeatures, int outFeatures, Initializer? init = null, bool bias = true, Rng? rng = null)
@@ -103,12 +104,8 @@ public sealed class Linear<T> : Module<T> where T : unmanaged, IFloatingPointIee
         // db += Σₙ dy.
         if (Bias is not null) RowOps.AccumulateColumnSums<T>(gradOutput.ReadOnlySpan, Bias.Grad.Span);
         // dx = dy·W: (N, out)·(out, in).
+        if (!ComputeInputGradient) return UnrequestedGradient(ref _zeroGradInput, x.Shape);
         var dx = Reuse(ref _gradInput, x.Shape);
-        if (!ComputeInputGradient)
-        {
-            dx.Span.Clear();
-            return dx;
-        }
         Gemm.Multiply(false, false, n, InFeatures, OutFeatures,
             T.One, gradOutput.ReadOnlySpan, OutFeatures, Weight.Value.ReadOnlySpan, InFeatures,
             T.Zero, dx.Span, InFeatures);

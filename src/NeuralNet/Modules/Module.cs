@@ -106,6 +106,16 @@ public abstract class Module<T> where T : unmanaged, IFloatingPointIeee754<T>
         return Reuse(ref buffer, new Shape(rows, cols));
     }
 
+    /// <summary>
+    /// A zero tensor of <paramref name="shape"/> standing for an input gradient nobody asked for (a first layer's):
+    /// allocated when the shape changes and never written, so it stays zero without a pass per step.
+    /// </summary>
+    protected static Tensor<T> UnrequestedGradient(ref Tensor<T>? buffer, Shape shape)
+    {
+        if (buffer is null || buffer.Shape != shape) buffer = new Tensor<T>(shape);
+        return buffer;
+    }
+
     /// <summary>Throws when <paramref name="gradOutput"/> does not have the shape of the last output.</summary>
     protected void CheckGradShape(Tensor<T>? output, Tensor<T> gradOutput)
     {

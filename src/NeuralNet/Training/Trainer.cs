@@ -40,9 +40,6 @@ public sealed record TrainerOptions
     /// <summary>First epoch to run, when resuming from a checkpoint saved after epoch StartEpoch − 1.</summary>
     public int StartEpoch { get; init; }
 
-    /// <summary>Augmentation applied to each training batch (e.g. <see cref="Data.Augment.RandomShift{T}"/>); null for none.</summary>
-    public Action<Tensor<float>, Rng>? FloatTransform { get; init; }
-
     /// <summary>Batch size for evaluation passes (no gradients are kept, so it can be large).</summary>
     public int EvaluationBatchSize { get; init; } = 1000;
 
@@ -62,17 +59,17 @@ public static class Trainer
     /// <summary>
     /// Trains <paramref name="model"/> on <paramref name="train"/> and returns the per-epoch history. Each step:
     /// zero the gradients, forward, loss, backward, optimizer step. After each epoch the model is evaluated on
-    /// <paramref name="validation"/> (if given) in evaluation mode.
+    /// <paramref name="validation"/> (if given) in evaluation mode. <paramref name="augment"/>, if given, edits each
+    /// gathered training batch in place (e.g. <see cref="Augment.RandomShift{T}"/>) with the epoch's random source.
     /// </summary>
     public static History Fit<T>(Module<T> model, CrossEntropyLoss<T> loss, Optimizer<T> optimizer, Dataset<T> train,
-        Dataset<T>? validation, TrainerOptions options, ITrainingObserver? observer = null)
+        Dataset<T>? validation, TrainerOptions options, ITrainingObserver? observer = null, Action<Tensor<T>, Rng>? augment = null)
         where T : unmanaged, IFloatingPointIeee754<T>
     {
         ArgumentNullException.ThrowIfNull(model);
         ArgumentNullException.ThrowIfNull(options);
         if (train.Count == 0) throw new ArgumentException("Trainer.Fit: the training set is empty.", nameof(train));
-        var transform = typeof(T) == typeof(float) ? (Action<Tensor<T>, Rng>?)(object?)options.FloatTransform : null;
-        var loader = new DataLoader<T>(train, options.BatchSize, options.Shuffle, options.DropLast, options.Seed, transform);
+        var loader = new DataLoader<T>(train, options.BatchSize, options.Shuffle, options.DropLast, options.Seed, augment);
         if (loader.BatchCount == 0)
             throw new ArgumentException($"Trainer.Fit: {train.Count} training samples make no batch of {options.BatchSize} with DropLast.", nameof(train));
         var history = new History();

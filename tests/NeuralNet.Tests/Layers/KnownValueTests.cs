@@ -129,3 +129,25 @@ public class KnownValueTests
         Assert.True(model[2].IsTraining);
     }
 }
+
+public class UnrequestedGradientTests
+{
+    [Fact]
+    public void A_first_layer_skips_dx_but_keeps_the_same_weight_gradients()
+    {
+        var x = Tensor<double>.RandomNormal(new Rng(1), 0, 1, 4, 6);
+        var dy = Tensor<double>.RandomNormal(new Rng(2), 0, 1, 4, 3);
+        var full = new Linear<double>(6, 3, rng: new Rng(3));
+        var skip = new Linear<double>(6, 3, rng: new Rng(3)) { ComputeInputGradient = false };
+        full.Forward(x);
+        var dxFull = full.Backward(dy);
+        for (int step = 0; step < 2; step++) // the zero dx stays zero across steps
+        {
+            skip.Forward(x);
+            var dxSkip = skip.Backward(dy);
+            Assert.All(dxSkip.ToArray(), v => Assert.Equal(0.0, v));
+        }
+        Assert.Contains(dxFull.ToArray(), v => v != 0);
+        for (int i = 0; i < full.Weight.Grad.Length; i++) Assert.Equal(2 * full.Weight.Grad[i], skip.Weight.Grad[i], 12);
+    }
+}
