@@ -1,7 +1,4 @@
-using System.Diagnostics.CodeAnalysis;
-using System.Globalization;
 using System.Numerics;
-using NeuralNet.Modules;
 using NeuralNet.Tensors;
 using NeuralNet.Tensors.Kernels;
 using TensorPrimitives = System.Numerics.Tensors.TensorPrimitives;
@@ -23,61 +20,19 @@ namespace NeuralNet.Layers;
 /// several outputs' gradients, hence +=.
 /// <para>Planes (n, c) are independent, so they run in parallel; each output is computed by one thread.</para>
 /// </remarks>
-public sealed class MaxPool2d<T> : Module<T> where T : unmanaged, IFloatingPointIeee754<T>
+public sealed class MaxPool2d<T> : Pool2d<T> where T : unmanaged, IFloatingPointIeee754<T>
 {
-    private readonly PlaneWork _work;
-    private Tensor<T>? _input;
-    private Tensor<T>? _output;
-    private Tensor<T>? _gradInput;
-    private Tensor<T>? _gradOutput;
     private int[] _argmax = []; // per output: the flat index of the maximum within its input plane
-    private int _h, _w, _oh, _ow;
 
     /// <summary>Creates the layer; <paramref name="stride"/> defaults to <paramref name="kernelSize"/>.</summary>
-    public MaxPool2d(int kernelSize, int? stride = null)
+    public MaxPool2d(int kernelSize, int? stride = null) : base(kernelSize, stride) { }
+
+    private protected override void PrepareForward(int outputLength)
     {
-        ArgumentOutOfRangeException.ThrowIfLessThan(kernelSize, 1);
-        if (stride is < 1) throw new ArgumentOutOfRangeException(nameof(stride), stride, "MaxPool2d: stride must be at least 1.");
-        KernelSize = kernelSize;
-        Stride = stride ?? kernelSize;
-        _work = new PlaneWork(this);
+        if (_argmax.Length < outputLength) _argmax = new int[outputLength];
     }
 
-    /// <summary>k: windows are k×k.</summary>
-    public int KernelSize { get; }
-
-    public int Stride { get; }
-
-    /// <summary>(N, C, H, W) → (N, C, Ho, Wo). The returned tensor is overwritten by the next call.</summary>
-    public override Tensor<T> Forward(Tensor<T> input)
-    {
-        if (input.Rank != 4) ThrowRank(input.Shape);
-        int n = input.Shape[0], c = input.Shape[1];
-        _h = input.Shape[2];
-        _w = input.Shape[3];
-        _oh = Im2Col.OutputSize(_h, KernelSize, Stride, 0);
-        _ow = Im2Col.OutputSize(_w, KernelSize, Stride, 0);
-        if (_oh < 1 || _ow < 1) ThrowTooSmall(input.Shape);
-        _input = input;
-        var y = Nchw.Matches(_output, n, c, _oh, _ow) ? _output : Reuse(ref _output, new Shape(n, c, _oh, _ow));
-        if (_argmax.Length < y.Length) _argmax = new int[y.Length];
-        _work.Run(forward: true, planes: n * c, elements: input.Length);
-        return y;
-    }
-
-    /// <summary>dx (N, C, H, W): dy routed to each window's arg-max; overwritten by the next call.</summary>
-    public override Tensor<T> Backward(Tensor<T> gradOutput)
-    {
-        CheckGradShape(_output, gradOutput);
-        var x = _input!;
-        Reuse(ref _gradInput, x.Shape);
-        _gradOutput = gradOutput;
-        _work.Run(forward: false, planes: x.Shape[0] * x.Shape[1], elements: x.Length);
-        _gradOutput = null;
-        return _gradInput!;
-    }
-
-    private void ForwardPlanes(int first, int count)
+    private protected override void ForwardPlanes(int first, int count)
     {
         int inPlane = _h * _w, outPlane = _oh * _ow;
         ReadOnlySpan<T> xAll = _input!.ReadOnlySpan;
@@ -147,7 +102,7 @@ public sealed class MaxPool2d<T> : Module<T> where T : unmanaged, IFloatingPoint
         }
     }
 
-    private void BackwardPlanes(int first, int count)
+    private protected override void BackwardPlanes(int first, int count)
     {
         int inPlane = _h * _w, outPlane = _oh * _ow;
         ReadOnlySpan<T> dyAll = _gradOutput!.ReadOnlySpan;
@@ -159,36 +114,6 @@ public sealed class MaxPool2d<T> : Module<T> where T : unmanaged, IFloatingPoint
             Span<T> dx = dxAll.Slice(plane * inPlane, inPlane);
             dx.Clear();
             for (int o = 0; o < outPlane; o++) dx[arg[o]] += dy[o];
-        }
-    }
-
-    [DoesNotReturn]
-    private static void ThrowRank(Shape input) =>
-        throw new ShapeMismatchException($"MaxPool2d.Forward: input {input} must be (N, C, H, W).");
-
-    [DoesNotReturn]
-    private void ThrowTooSmall(Shape input) =>
-        throw new ShapeMismatchException(string.Create(CultureInfo.InvariantCulture,
-            $"MaxPool2d.Forward: input {input} is smaller than the {KernelSize}×{KernelSize} window."));
-
-    public override string ToString() => string.Create(CultureInfo.InvariantCulture,
-        $"MaxPool2d(kernel_size={KernelSize}, stride={Stride}, padding=0)");
-
-    /// <summary>Splits the (n, c) planes into blocks run by <see cref="Parallelism"/>; allocated once per layer.</summary>
-    private sealed class PlaneWork(MaxPool2d<T> owner) : PlaneBlocks
-    {
-        private bool _forward;
-
-        public void Run(bool forward, int planes, int elements)
-        {
-            _forward = forward;
-            Run(planes, elements);
-        }
-
-        protected override void Execute(int first, int count)
-        {
-            if (_forward) owner.ForwardPlanes(first, count);
-            else owner.BackwardPlanes(first, count);
         }
     }
 }
