@@ -1,0 +1,31 @@
+using NeuralNet.Tensors.Kernels;
+
+namespace NeuralNet.Tensors;
+
+/// <summary>
+/// The one door between the model code (layers, activations, losses, optimizers) and the kernels: every tensor-level
+/// computation those call goes through here. It is also where the process-wide kernel settings are made (the thread
+/// count and the instruction set), and the seam where another backend would plug in.
+/// </summary>
+public static partial class TensorOps
+{
+    /// <summary>
+    /// The number of threads kernels may use (default: the number of logical processors). Results do not depend on it:
+    /// every output element is computed by one thread in a fixed order.
+    /// </summary>
+    public static int Threads
+    {
+        get => Parallelism.MaxThreads;
+        set => Parallelism.MaxThreads = value;
+    }
+
+    /// <summary>The vector instruction set the kernels use now (default: the widest this CPU supports); see <see cref="Simd"/>.</summary>
+    public static SimdLevel InstructionSet
+    {
+        get => Simd.Active;
+        set => Simd.Active = value;
+    }
+
+    /// <summary>The widest instruction set this CPU and runtime support.</summary>
+    public static SimdLevel BestInstructionSet => Simd.Best;
+}
