@@ -79,9 +79,9 @@ internal static unsafe class GemmPacking
                     }
                 }
             }
-            else if (typeof(T) == typeof(float) && Avx.IsSupported && cols == 16 && nr == 16)
+            else if (typeof(T) == typeof(float) && Avx.IsSupported && cols == nr && nr % 8 == 0)
             {
-                PackTransposedStrip16((float*)b + (long)(col0 + s) * ldb + row0, ldb, kc, (float*)strip);
+                PackTransposedStrip((float*)b + (long)(col0 + s) * ldb + row0, ldb, kc, nr, (float*)strip);
             }
             else
             {
@@ -106,16 +106,16 @@ internal static unsafe class GemmPacking
     /// <summary>
     /// The transposed float B strip, 8×8 blocks at a time: rows j..j+7 of storage (contiguous along p) are loaded as
     /// eight vectors and transposed in registers, so each store writes the 8 values of one p at once.
-    /// dst[p·16 + j] = src[j·ldb + p] for j &lt; 16, p &lt; kc.
+    /// dst[p·nr + j] = src[j·ldb + p] for j &lt; nr (a multiple of 8), p &lt; kc.
     /// </summary>
-    private static void PackTransposedStrip16(float* src, int ldb, int kc, float* dst)
+    private static void PackTransposedStrip(float* src, int ldb, int kc, int nr, float* dst)
     {
         int p = 0;
         for (; p + 8 <= kc; p += 8)
         {
-            for (int half = 0; half < 2; half++)
+            for (int group = 0; group < nr / 8; group++)
             {
-                float* r = src + (long)half * 8 * ldb + p;
+                float* r = src + (long)group * 8 * ldb + p;
                 var r0 = Avx.LoadVector256(r);
                 var r1 = Avx.LoadVector256(r + ldb);
                 var r2 = Avx.LoadVector256(r + 2L * ldb);
@@ -132,18 +132,18 @@ internal static unsafe class GemmPacking
                 var u2 = Avx.Shuffle(t1, t3, 0x44); var u3 = Avx.Shuffle(t1, t3, 0xEE);
                 var u4 = Avx.Shuffle(t4, t6, 0x44); var u5 = Avx.Shuffle(t4, t6, 0xEE);
                 var u6 = Avx.Shuffle(t5, t7, 0x44); var u7 = Avx.Shuffle(t5, t7, 0xEE);
-                float* d = dst + (long)p * 16 + half * 8;
+                float* d = dst + (long)p * nr + group * 8;
                 Avx.Store(d, Avx.Permute2x128(u0, u4, 0x20));
-                Avx.Store(d + 16, Avx.Permute2x128(u1, u5, 0x20));
-                Avx.Store(d + 32, Avx.Permute2x128(u2, u6, 0x20));
-                Avx.Store(d + 48, Avx.Permute2x128(u3, u7, 0x20));
-                Avx.Store(d + 64, Avx.Permute2x128(u0, u4, 0x31));
-                Avx.Store(d + 80, Avx.Permute2x128(u1, u5, 0x31));
-                Avx.Store(d + 96, Avx.Permute2x128(u2, u6, 0x31));
-                Avx.Store(d + 112, Avx.Permute2x128(u3, u7, 0x31));
+                Avx.Store(d + nr, Avx.Permute2x128(u1, u5, 0x20));
+                Avx.Store(d + 2 * nr, Avx.Permute2x128(u2, u6, 0x20));
+                Avx.Store(d + 3 * nr, Avx.Permute2x128(u3, u7, 0x20));
+                Avx.Store(d + 4 * nr, Avx.Permute2x128(u0, u4, 0x31));
+                Avx.Store(d + 5 * nr, Avx.Permute2x128(u1, u5, 0x31));
+                Avx.Store(d + 6 * nr, Avx.Permute2x128(u2, u6, 0x31));
+                Avx.Store(d + 7 * nr, Avx.Permute2x128(u3, u7, 0x31));
             }
         }
         for (; p < kc; p++)
-            for (int j = 0; j < 16; j++) dst[(long)p * 16 + j] = src[(long)j * ldb + p];
+            for (int j = 0; j < nr; j++) dst[(long)p * nr + j] = src[(long)j * ldb + p];
     }
 }

@@ -1,5 +1,6 @@
 using System.Numerics;
 using System.Runtime.CompilerServices;
+using System.Runtime.InteropServices;
 
 namespace NeuralNet.Tensors.Kernels;
 
@@ -44,6 +45,7 @@ public static unsafe class Gemm
                 return;
             }
             var job = GemmJob<T>.ForThisThread;
+            job.Level = Simd.Active;
             job.Set(transA, transB, m, n, k, alpha, pa, lda, pb, ldb, beta, pc, ldc);
             long work = (long)m * n * k;
             int threads = work < ParallelThreshold ? 1 : Parallelism.MaxThreads;
@@ -104,6 +106,9 @@ public static unsafe class Gemm
 
         public int Parts { get; private set; }
 
+        /// <summary>The instruction set of this call, read once so every part uses the same kernel and tile.</summary>
+        public SimdLevel Level { get; set; }
+
         public void Set(bool transA, bool transB, int m, int n, int k, T alpha, T* a, int lda, T* b, int ldb, T beta, T* c, int ldc)
         {
             (_transA, _transB, _m, _n, _k, _alpha, _lda, _ldb, _beta, _ldc) = (transA, transB, m, n, k, alpha, lda, ldb, beta, ldc);
@@ -115,7 +120,7 @@ public static unsafe class Gemm
         /// <summary>One rectangle per thread, cut along the longer side in whole micro-tiles.</summary>
         public void Partition(int threads)
         {
-            int mr = GemmMicroKernel.MR, nr = GemmMicroKernel.NR<T>();
+            int mr = GemmMicroKernel.MR(Level), nr = GemmMicroKernel.NR<T>(Level);
             _splitRows = _m >= _n;
             int extent = _splitRows ? _m : _n, unit = _splitRows ? mr : nr;
             int tiles = (extent + unit - 1) / unit;
@@ -133,8 +138,10 @@ public static unsafe class Gemm
 
         private void Compute(int m0, int mCount, int n0, int nCount)
         {
-            int mr = GemmMicroKernel.MR, nr = GemmMicroKernel.NR<T>();
-            int kcMax = GemmBlocking.KC, mcMax = GemmBlocking.MC<T>(), ncMax = GemmBlocking.NC<T>();
+            SimdLevel level = Level;
+            int mr = GemmMicroKernel.MR(level), nr = GemmMicroKernel.NR<T>(level);
+            var blocking = GemmBlocking.For<T>(level);
+            int kcMax = blocking.KC, mcMax = blocking.MC, ncMax = blocking.NC;
             var buffers = GemmBuffers<T>.ForThisThread;
             T* packedA = buffers.A, packedB = buffers.B;
 
@@ -160,7 +167,7 @@ public static unsafe class Gemm
                             T* cColumn = _c + (long)(m0 + ic) * _ldc + n0 + jc + jr;
                             for (int ir = 0; ir < mc; ir += mr)
                             {
-                                GemmMicroKernel.Run(kc, packedA + (long)ir * kc, bPanel, cColumn + (long)ir * _ldc, _ldc,
+                                GemmMicroKernel.Run(level, kc, packedA + (long)ir * kc, bPanel, cColumn + (long)ir * _ldc, _ldc,
                                     _alpha, Math.Min(mr, mc - ir), nrValid);
                             }
                         }
@@ -171,32 +178,102 @@ public static unsafe class Gemm
     }
 }
 
-/// <summary>Cache blocking sizes. KC·NR of B stays in L1 across a row strip; MC·KC of A stays in L2.</summary>
-internal static class GemmBlocking
+/// <summary>
+/// Cache blocking sizes, from the cache sizes of the CPU this runs on. The micro-kernel streams one KC×NR strip of
+/// packed B from L1 for every MR-row strip of A, so KC·NR·sizeof(T) is held to half of L1d (the other half holds the
+/// A strip and C's lines); the MC×KC block of packed A is held to half of L2; NC·KC of B to a share of L3.
+/// KC is at least 128 (the C tile is loaded and stored once per KC steps) and at most 384.
+/// </summary>
+internal readonly record struct GemmBlocking(int KC, int MC, int NC)
 {
-    public const int KC = 256;
+    private static readonly GemmBlocking[] s_float = Build(sizeof(float));
+    private static readonly GemmBlocking[] s_double = Build(sizeof(double));
+
+    /// <summary>The largest KC, MC and NC of any level, for sizing the packing buffers.</summary>
+    public static GemmBlocking Max<T>() where T : unmanaged
+    {
+        var all = typeof(T) == typeof(float) ? s_float : s_double;
+        return new GemmBlocking(all.Max(b => b.KC), all.Max(b => b.MC), all.Max(b => b.NC));
+    }
 
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
-    public static int MC<T>() => typeof(T) == typeof(float) ? 144 : 72;
+    public static GemmBlocking For<T>(SimdLevel level) where T : unmanaged =>
+        (typeof(T) == typeof(float) ? s_float : s_double)[(int)level];
 
-    [MethodImpl(MethodImplOptions.AggressiveInlining)]
-    public static int NC<T>() => typeof(T) == typeof(float) ? 2048 : 1024;
+    private static GemmBlocking[] Build(int elementSize)
+    {
+        var caches = CacheSizes.Current;
+        var result = new GemmBlocking[3];
+        for (int level = 0; level < result.Length; level++)
+        {
+            var l = (SimdLevel)level;
+            int mr = GemmMicroKernel.MR(l);
+            int nr = level switch { 2 => 128 / elementSize, 1 => 64 / elementSize, _ => 4 };
+            int kc = (int)Math.Clamp(caches.L1Data / 2 / (nr * elementSize) / 16 * 16, 128, 384);
+            int mc = (int)Math.Clamp(caches.L2 / 2 / ((long)kc * elementSize) / mr * mr, 4 * mr, 64 * mr);
+            int nc = (int)Math.Clamp(caches.L3PerCore / 2 / ((long)kc * elementSize) / nr * nr, 16 * nr, 4096 / nr * nr);
+            result[level] = new GemmBlocking(kc, mc, nc);
+        }
+        return result;
+    }
 }
 
-/// <summary>Per-thread packing buffers, allocated once per thread and pinned, so a multiply allocates nothing.</summary>
+/// <summary>Per-core cache sizes in bytes, read from Linux's sysfs, with common sizes where that is not available.</summary>
+internal readonly record struct CacheSizes(long L1Data, long L2, long L3PerCore)
+{
+    public static CacheSizes Current { get; } = Read();
+
+    private static CacheSizes Read()
+    {
+        long l1 = 32 * 1024, l2 = 1024 * 1024, l3 = 4L * 1024 * 1024;
+        try
+        {
+            const string root = "/sys/devices/system/cpu/cpu0/cache";
+            if (!Directory.Exists(root)) return new CacheSizes(l1, l2, l3);
+            foreach (string dir in Directory.EnumerateDirectories(root, "index*"))
+            {
+                string type = File.ReadAllText(Path.Combine(dir, "type")).Trim();
+                int level = int.Parse(File.ReadAllText(Path.Combine(dir, "level")).Trim(), System.Globalization.CultureInfo.InvariantCulture);
+                long size = ParseSize(File.ReadAllText(Path.Combine(dir, "size")).Trim());
+                if (size <= 0 || type == "Instruction") continue;
+                if (level == 1) l1 = size;
+                else if (level == 2) l2 = size;
+                else if (level == 3) l3 = size / Math.Max(1, Environment.ProcessorCount);
+            }
+        }
+        catch (Exception e) when (e is IOException or UnauthorizedAccessException or FormatException)
+        {
+            // Keep the defaults.
+        }
+        return new CacheSizes(l1, l2, Math.Max(l3, l2));
+    }
+
+    private static long ParseSize(string text)
+    {
+        long multiplier = 1;
+        if (text.EndsWith('K')) multiplier = 1024;
+        else if (text.EndsWith('M')) multiplier = 1024 * 1024;
+        return long.TryParse(text.TrimEnd('K', 'M'), System.Globalization.CultureInfo.InvariantCulture, out long v) ? v * multiplier : 0;
+    }
+}
+
+/// <summary>Per-thread packing buffers, allocated once per thread and aligned to 64-byte cache lines (every packed strip
+/// then starts on a line, so the micro-kernel's vector loads never split a line), so a multiply allocates nothing.</summary>
 internal sealed unsafe class GemmBuffers<T> where T : unmanaged
 {
     [ThreadStatic] private static GemmBuffers<T>? t_buffers;
 
-    private readonly T[] _a;
-    private readonly T[] _b;
-
-    private GemmBuffers(int aLength, int bLength)
+    private GemmBuffers(long aLength, long bLength)
     {
-        _a = GC.AllocateUninitializedArray<T>(aLength, pinned: true);
-        _b = GC.AllocateUninitializedArray<T>(bLength, pinned: true);
-        A = (T*)Unsafe.AsPointer(ref _a[0]);
-        B = (T*)Unsafe.AsPointer(ref _b[0]);
+        A = (T*)NativeMemory.AlignedAlloc((nuint)(aLength * sizeof(T)), 64);
+        B = (T*)NativeMemory.AlignedAlloc((nuint)(bLength * sizeof(T)), 64);
+    }
+
+    // Lives as long as its thread; the kernel threads live as long as the process.
+    ~GemmBuffers()
+    {
+        NativeMemory.AlignedFree(A);
+        NativeMemory.AlignedFree(B);
     }
 
     public T* A { get; }
@@ -209,10 +286,11 @@ internal sealed unsafe class GemmBuffers<T> where T : unmanaged
         {
             if (t_buffers is null)
             {
-                int mr = GemmMicroKernel.MR, nr = GemmMicroKernel.NR<T>();
-                int mc = (GemmBlocking.MC<T>() + mr - 1) / mr * mr;
-                int nc = (GemmBlocking.NC<T>() + nr - 1) / nr * nr;
-                t_buffers = new GemmBuffers<T>(mc * GemmBlocking.KC, nc * GemmBlocking.KC);
+                var max = GemmBlocking.Max<T>();
+                int mr = GemmMicroKernel.MaxMR, nr = GemmMicroKernel.MaxNR<T>();
+                long mc = (max.MC + mr - 1) / mr * mr;
+                long nc = (max.NC + nr - 1) / nr * nr;
+                t_buffers = new GemmBuffers<T>(mc * max.KC, nc * max.KC);
             }
             return t_buffers;
         }

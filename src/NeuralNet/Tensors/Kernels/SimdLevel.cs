@@ -24,7 +24,7 @@ public enum SimdLevel
 /// </summary>
 public static class Simd
 {
-    private static SimdLevel s_active = Detect();
+    private static SimdLevel s_active = FromEnvironment(Detect());
 
     /// <summary>
     /// The widest level this process can run: Vector512 needs AVX-512F (off with <c>DOTNET_EnableAVX512=0</c>), Vector256
@@ -66,6 +66,22 @@ public static class Simd
         SimdLevel.Vector256 => Fma.IsSupported ? "AVX2+FMA" : "256-bit vectors",
         _ => "scalar",
     };
+
+    /// <summary>
+    /// <c>NN_MAX_ISA</c> = <c>scalar</c>, <c>avx2</c> or <c>avx512</c> caps the starting level (as oneDNN's
+    /// <c>ONEDNN_MAX_CPU_ISA</c> does), so a whole program or benchmark can be run on a narrower path.
+    /// </summary>
+    private static SimdLevel FromEnvironment(SimdLevel best)
+    {
+        SimdLevel? cap = Environment.GetEnvironmentVariable("NN_MAX_ISA")?.Trim().ToLowerInvariant() switch
+        {
+            "scalar" => SimdLevel.Scalar,
+            "avx2" or "vector256" => SimdLevel.Vector256,
+            "avx512" or "vector512" => SimdLevel.Vector512,
+            _ => null,
+        };
+        return cap is { } c && c < best ? c : best;
+    }
 
     private static SimdLevel Detect()
     {

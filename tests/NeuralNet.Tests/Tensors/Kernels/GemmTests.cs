@@ -104,6 +104,52 @@ public class GemmTests
     }
 
     [Fact]
+    public void Each_level_is_deterministic_and_levels_agree_closely()
+    {
+        var rng = new Rng(17);
+        int m = 131, n = 97, k = 530;
+        var a = Tensor<float>.RandomNormal(rng, 0, 1, m * k).ToArray();
+        var b = Tensor<float>.RandomNormal(rng, 0, 1, k * n).ToArray();
+        var first = new Dictionary<SimdLevel, float[]>();
+        foreach (var level in Simd.Supported)
+        {
+            var c1 = new float[m * n];
+            var c2 = new float[m * n];
+            using (new SimdScope(level))
+            {
+                Gemm.Multiply(false, true, m, n, k, 1f, a, k, b, k, 0f, c1, n);
+                Gemm.Multiply(false, true, m, n, k, 1f, a, k, b, k, 0f, c2, n);
+            }
+            Assert.Equal(c1, c2);
+            first[level] = c1;
+        }
+        foreach (var level in Simd.Supported)
+            for (int i = 0; i < m * n; i++) Assert.Equal(first[SimdLevel.Scalar][i], first[level][i], 1e-3f);
+    }
+
+    [Fact]
+    public void Active_level_cannot_exceed_what_the_machine_supports()
+    {
+        if (Simd.Best == SimdLevel.Vector512) return;
+        Assert.Throws<NotSupportedException>(() => Simd.Active = SimdLevel.Vector512);
+    }
+
+    [Fact]
+    public void Avx512_switch_of_the_runtime_is_honoured()
+    {
+        // CI runs the kernel tests once more with DOTNET_EnableAVX512=0: then the 512-bit path must be off.
+        if (Environment.GetEnvironmentVariable("DOTNET_EnableAVX512") == "0")
+        {
+            Assert.NotEqual(SimdLevel.Vector512, Simd.Best);
+            Assert.DoesNotContain(SimdLevel.Vector512, Simd.Supported);
+        }
+        else if (System.Runtime.Intrinsics.X86.Avx512F.IsSupported)
+        {
+            Assert.Equal(SimdLevel.Vector512, Simd.Best);
+        }
+    }
+
+    [Fact]
     public void Too_short_buffer_names_the_matrix_and_sizes()
     {
         var a = new float[7];
@@ -123,19 +169,23 @@ public class GemmTests
         var b = Tensor<T>.RandomUniform(rng, -1, 1, k * n).ToArray();
         var c0 = Tensor<T>.RandomUniform(rng, -1, 1, m * n).ToArray();
         var expected = (T[])c0.Clone();
-        var actual = (T[])c0.Clone();
         T ta = T.CreateChecked(alpha), tb = T.CreateChecked(beta);
         GemmReference.Multiply(transA, transB, m, n, k, ta, a, lda, b, ldb, tb, expected, n);
-        Gemm.Multiply(transA, transB, m, n, k, ta, a, lda, b, ldb, tb, actual, n);
-
-        // Relative to the scale of the result: max |error| / max(1, max |expected|).
-        double maxErr = 0, maxRef = 1;
-        for (int i = 0; i < expected.Length; i++)
+        // Every instruction set this machine runs: each has its own micro-kernel, tile and blocking.
+        foreach (var level in Simd.Supported)
         {
-            maxErr = Math.Max(maxErr, Math.Abs(double.CreateChecked(actual[i] - expected[i])));
-            maxRef = Math.Max(maxRef, Math.Abs(double.CreateChecked(expected[i])));
+            var actual = (T[])c0.Clone();
+            using (new SimdScope(level)) Gemm.Multiply(transA, transB, m, n, k, ta, a, lda, b, ldb, tb, actual, n);
+
+            // Relative to the scale of the result: max |error| / max(1, max |expected|).
+            double maxErr = 0, maxRef = 1;
+            for (int i = 0; i < expected.Length; i++)
+            {
+                maxErr = Math.Max(maxErr, Math.Abs(double.CreateChecked(actual[i] - expected[i])));
+                maxRef = Math.Max(maxRef, Math.Abs(double.CreateChecked(expected[i])));
+            }
+            Assert.True(maxErr / maxRef <= tolerance,
+                $"{typeof(T).Name} gemm at {level}, m={m} n={n} k={k} transA={transA} transB={transB}: relative error {maxErr / maxRef:E3} > {tolerance:E0}");
         }
-        Assert.True(maxErr / maxRef <= tolerance,
-            $"{typeof(T).Name} gemm m={m} n={n} k={k} transA={transA} transB={transB}: relative error {maxErr / maxRef:E3} > {tolerance:E0}");
     }
 }
