@@ -138,42 +138,12 @@ public static unsafe class Gemm
 
         private void Compute(int m0, int mCount, int n0, int nCount)
         {
-            SimdLevel level = Level;
-            int mr = GemmMicroKernel.MR(level), nr = GemmMicroKernel.NR<T>(level);
-            var blocking = GemmBlocking.For<T>(level);
-            int kcMax = blocking.KC, mcMax = blocking.MC, ncMax = blocking.NC;
-            var buffers = GemmBuffers<T>.ForThisThread;
-            T* packedA = buffers.A, packedB = buffers.B;
-
-            ScaleBlock(_c + (long)m0 * _ldc + n0, _ldc, mCount, nCount, _beta);
-            for (int jc = 0; jc < nCount; jc += ncMax)
-            {
-                int nc = Math.Min(ncMax, nCount - jc);
-                // Equal k-blocks (784 = 4 × 196, not 3 × 256 + 16): a thin last block would pay a full C update for little work.
-                int kBlocks = (_k + kcMax - 1) / kcMax;
-                int kcEven = (_k + kBlocks - 1) / kBlocks;
-                for (int pc = 0; pc < _k; pc += kcEven)
-                {
-                    int kc = Math.Min(kcEven, _k - pc);
-                    GemmPacking.PackB(_transB, _b, _ldb, pc, n0 + jc, kc, nc, nr, packedB);
-                    for (int ic = 0; ic < mCount; ic += mcMax)
-                    {
-                        int mc = Math.Min(mcMax, mCount - ic);
-                        GemmPacking.PackA(_transA, _a, _lda, m0 + ic, pc, mc, kc, mr, packedA);
-                        for (int jr = 0; jr < nc; jr += nr)
-                        {
-                            int nrValid = Math.Min(nr, nc - jr);
-                            T* bPanel = packedB + (long)jr * kc;
-                            T* cColumn = _c + (long)(m0 + ic) * _ldc + n0 + jc + jr;
-                            for (int ir = 0; ir < mc; ir += mr)
-                            {
-                                GemmMicroKernel.Run(level, kc, packedA + (long)ir * kc, bPanel, cColumn + (long)ir * _ldc, _ldc,
-                                    _alpha, Math.Min(mr, mc - ir), nrValid);
-                            }
-                        }
-                    }
-                }
-            }
+            // This thread's rectangle C[m0.., n0..): rows m0.. of op(A), columns n0.. of op(B).
+            T* a = _transA ? _a + m0 : _a + (long)m0 * _lda;
+            T* b = _transB ? _b + (long)n0 * _ldb : _b + n0;
+            var packA = new StridedA<T>(_transA, a, _lda);
+            var packB = new StridedB<T>(_transB, b, _ldb);
+            GemmCore.Run(Level, mCount, nCount, _k, ref packA, ref packB, _alpha, _beta, _c + (long)m0 * _ldc + n0, _ldc);
         }
     }
 }
