@@ -133,7 +133,7 @@ def main():
         lib = info["blas"]
         if isinstance(lib, list):
             text = "; ".join(f"{b['internal_api']} {b['version']} ({b['architecture']} kernels, {b['threading_layer']}, "
-                             f"{b['num_threads']} threads) {b['filepath']}" for b in lib)
+                             f"{b['num_threads']} thread(s)) {b['filepath']}" for b in lib)
             if any(b["num_threads"] != t for b in lib):
                 text += f"  WARNING: threadpoolctl reports a thread count other than {t}"
         else:

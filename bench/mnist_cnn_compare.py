@@ -48,7 +48,7 @@ def main():
     print("| implementation | median epoch seconds (min–max) | NeuralNet's time / this one's |")
     print("|---|---:|---:|")
     print(f"| NeuralNet (`nn train --model cnn`) | {spread(times['ours'])} | 1.00 |")
-    print(f"| PyTorch (CPU, {args.threads} threads) | {spread(times['torch'])} | {o / t:.2f} |")
+    print(f"| PyTorch (CPU, {args.threads} thread{'s' if args.threads > 1 else ''}) | {spread(times['torch'])} | {o / t:.2f} |")
     print(f"\n{args.rounds} rounds × {args.epochs - 1} timed epochs each (first epoch dropped), interleaved; {images}, "
           f"batch 128, Adam, label smoothing 0.1, {args.threads} threads")
     print(json.dumps({"machine": machine, "peers": infos}, ensure_ascii=False))

@@ -114,8 +114,8 @@ def main():
     print("| implementation | median epoch seconds (min–max) | NeuralNet's time / this one's |")
     print("|---|---:|---:|")
     print(f"| NeuralNet (`nn train`) | {spread(times['ours'])} | 1.00 |")
-    print(f"| PyTorch (CPU, {args.threads} threads) | {spread(times['torch'])} | {o / t:.2f} |")
-    print(f"| NumPy from scratch (OpenBLAS, {args.threads} threads) | {spread(times['numpy'])} | {o / n:.2f} |")
+    print(f"| PyTorch (CPU, {args.threads} thread{'s' if args.threads > 1 else ''}) | {spread(times['torch'])} | {o / t:.2f} |")
+    print(f"| NumPy from scratch (OpenBLAS, {args.threads} thread{'s' if args.threads > 1 else ''}) | {spread(times['numpy'])} | {o / n:.2f} |")
     print(f"\n{args.rounds} rounds × {args.epochs - 1} timed epochs each (first epoch of every run dropped), interleaved; "
           f"batch 128, Adam, {args.threads} threads")
     print(json.dumps({"machine": machine, "peers": infos}, ensure_ascii=False))

@@ -13,7 +13,11 @@ namespace NeuralNet.Benchmarks;
 /// </summary>
 public static class MachineInfo
 {
-    /// <summary>"model name" from /proc/cpuinfo (Linux), else the OS and architecture the runtime reports.</summary>
+    /// <summary>
+    /// "model name" from /proc/cpuinfo (Linux) with its "cpu family" and "model" numbers, which tell CPU generations
+    /// apart where a hypervisor shows a generic name (family 25 model 17 is Zen 4, "AMD EPYC" alone is not);
+    /// else the architecture and OS the runtime reports.
+    /// </summary>
     public static string CpuModel { get; } = ReadCpuModel();
 
     /// <summary>Logical processors this process may use.</summary>
@@ -60,15 +64,20 @@ public static class MachineInfo
 
     private static string ReadCpuModel()
     {
+        string? name = null, family = null, model = null;
         try
         {
             if (File.Exists("/proc/cpuinfo"))
             {
                 foreach (string line in File.ReadLines("/proc/cpuinfo"))
                 {
-                    if (!line.StartsWith("model name", StringComparison.Ordinal)) continue;
                     int colon = line.IndexOf(':');
-                    if (colon >= 0) return line[(colon + 1)..].Trim();
+                    if (colon < 0) continue;
+                    string key = line[..colon].Trim(), value = line[(colon + 1)..].Trim();
+                    if (key == "model name") name ??= value;
+                    else if (key == "cpu family") family ??= value;
+                    else if (key == "model") model ??= value;
+                    if (name is not null && family is not null && model is not null) break;
                 }
             }
         }
@@ -79,6 +88,7 @@ public static class MachineInfo
         catch (UnauthorizedAccessException)
         {
         }
-        return $"{RuntimeInformation.ProcessArchitecture} CPU ({RuntimeInformation.OSDescription})";
+        if (name is null) return $"{RuntimeInformation.ProcessArchitecture} CPU ({RuntimeInformation.OSDescription})";
+        return family is null || model is null ? name : $"{name} (family {family}, model {model})";
     }
 }
