@@ -97,7 +97,7 @@ public static class StepProfile
 
         var inv = CultureInfo.InvariantCulture;
         int width = Math.Max(28, rows.Max(r => r.Name.Length) + 2);
-        Console.WriteLine(string.Create(inv, $"{op}: batch {batchSize}, {TensorThreads()} threads, medians of {steps} steps after {warmup} warm-up steps"));
+        Console.WriteLine(string.Create(inv, $"{op}: batch {batchSize}, {TensorThreads()} thread{(TensorThreads() == 1 ? "" : "s")}, medians of {steps} steps after {warmup} warm-up steps"));
         Console.WriteLine($"{"part".PadRight(width)}{"forward ms",12}{"backward ms",13}{"share",8}");
         foreach (var (name, f, bk) in rows)
         {
