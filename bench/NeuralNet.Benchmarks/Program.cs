@@ -1,25 +1,76 @@
+using System.Globalization;
 using BenchmarkDotNet.Running;
 using NeuralNet.Benchmarks;
+using NeuralNet.Tensors;
+using NeuralNet.Tensors.Kernels;
 
-// quick [--threads N] [--seconds S]: one JSON line per case in well under a minute.
-// mlp [--threads N]: the parts of one MNIST-MLP training step, and its allocations.
+// quick [--threads N] [--seconds S] [--isa scalar|avx2|avx512]: the machine, the FMA peak and sgemm GFLOP/s with
+//   efficiency, one JSON line each, in well under a minute.
+// mlp [--threads N] [--batch 128] [--steps 500] [--warmup 1000] [--isa …]: per-layer profile of an MNIST-MLP step.
+// cnn [--threads N] [--batch 128] [--steps 20] [--warmup 5] [--isa …]: per-layer profile of an MNIST-CNN step.
+// machine [--isa …]: the machine as one JSON line (for the comparison scripts).
+// peak [--threads N]: the FMA peak of every vector width, 1…N threads, one JSON line each.
 // anything else: BenchmarkDotNet (e.g. --filter '*Gemm*').
-if (args.Length > 0 && args[0] == "quick")
+string mode = args.Length > 0 ? args[0] : "";
+if (mode is not ("quick" or "mlp" or "cnn" or "machine" or "peak"))
 {
-    int threads = Environment.ProcessorCount;
-    double seconds = 1.5;
-    for (int i = 1; i < args.Length - 1; i++)
+    BenchmarkSwitcher.FromAssembly(typeof(QuickBench).Assembly).Run(args);
+    return 0;
+}
+try
+{
+    int threads = Option("--threads", Environment.ProcessorCount);
+    if (threads < 1) throw new ArgumentException($"--threads must be ≥ 1, got {threads}");
+    TensorOps.Threads = threads;
+    string? isa = Text("--isa");
+    if (isa is not null) MachineInfo.SetIsa(isa);
+    switch (mode)
     {
-        if (args[i] == "--threads") threads = int.Parse(args[i + 1]);
-        if (args[i] == "--seconds") seconds = double.Parse(args[i + 1], System.Globalization.CultureInfo.InvariantCulture);
+        case "quick":
+            QuickBench.Run(threads, double.Parse(Text("--seconds") ?? "1.5", CultureInfo.InvariantCulture));
+            break;
+        case "machine":
+            Console.WriteLine($"{{\"machine\":{MachineInfo.Json()}}}");
+            break;
+        case "peak":
+            Console.WriteLine(MachineInfo.Describe());
+            foreach (var level in new[] { SimdLevel.Vector256, SimdLevel.Vector512 })
+            {
+                if (level == SimdLevel.Vector512 && Simd.Best < SimdLevel.Vector512) continue;
+                bool active = level == (Simd.Active == SimdLevel.Vector512 ? SimdLevel.Vector512 : SimdLevel.Vector256);
+                for (int n = 1; n <= threads; n++) Console.WriteLine(FmaPeak.JsonLine(n, level, FmaPeak.Measure(n, level, 0.3), active));
+            }
+            break;
+        case "mlp":
+            Console.WriteLine(MachineInfo.Describe());
+            MlpStepBench.Run(Option("--batch", 128), Option("--warmup", 1000), Option("--steps", 500));
+            break;
+        case "cnn":
+            Console.WriteLine(MachineInfo.Describe());
+            CnnStepBench.Run(Option("--batch", 128), Option("--warmup", 5), Option("--steps", 20));
+            break;
     }
-    QuickBench.Run(threads, seconds);
-    return;
+    return 0;
 }
-if (args.Length > 0 && args[0] == "mlp")
+catch (Exception e) when (e is ArgumentException or FormatException)
 {
-    int threads = args.Length > 2 && args[1] == "--threads" ? int.Parse(args[2]) : Environment.ProcessorCount;
-    MlpStepBench.Run(threads);
-    return;
+    Console.Error.WriteLine("error: " + e.Message);
+    return 2;
 }
-BenchmarkSwitcher.FromAssembly(typeof(QuickBench).Assembly).Run(args);
+
+string? Text(string name)
+{
+    int i = Array.IndexOf(args, name);
+    if (i < 0) return null;
+    if (i + 1 >= args.Length) throw new ArgumentException($"{name} needs a value");
+    return args[i + 1];
+}
+
+int Option(string name, int fallback)
+{
+    string? v = Text(name);
+    if (v is null) return fallback;
+    int n = int.Parse(v, CultureInfo.InvariantCulture);
+    if (n < 1) throw new ArgumentException($"{name} must be ≥ 1, got {n}");
+    return n;
+}

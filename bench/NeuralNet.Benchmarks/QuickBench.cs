@@ -6,8 +6,10 @@ using NeuralNet.Tensors.Kernels;
 namespace NeuralNet.Benchmarks;
 
 /// <summary>
-/// A fast benchmark (well under a minute) printing one JSON object per line:
-/// the median GFLOP/s of sgemm at the MLP's shapes and at squares 256, 512, 1024.
+/// A fast benchmark (well under a minute) printing one JSON object per line: the machine (<see cref="MachineInfo"/>),
+/// the measured FMA peak of every vector width this CPU has (<see cref="FmaPeak"/>; the one the kernels use now is
+/// marked active), then the median GFLOP/s of sgemm at the MLP's shapes and at squares 256, 512, 1024, each with its
+/// efficiency: the share of the active peak it reaches.
 /// </summary>
 public static class QuickBench
 {
@@ -28,11 +30,23 @@ public static class QuickBench
     public static void Run(int threads, double secondsPerCase)
     {
         Parallelism.MaxThreads = threads;
+        Console.WriteLine($"{{\"machine\":{MachineInfo.Json()}}}");
+        // The peak of the width the kernels use (scalar code is measured against the 256-bit peak), and of the others.
+        SimdLevel peakLevel = Simd.Active == SimdLevel.Vector512 ? SimdLevel.Vector512 : SimdLevel.Vector256;
+        double peak = 0;
+        foreach (var level in new[] { SimdLevel.Vector256, SimdLevel.Vector512 })
+        {
+            if (level == SimdLevel.Vector512 && Simd.Best < SimdLevel.Vector512) continue;
+            double g = FmaPeak.Measure(threads, level);
+            if (level == peakLevel) peak = g;
+            Console.WriteLine(FmaPeak.JsonLine(threads, level, g, level == peakLevel));
+        }
+        string isa = Simd.Describe(Simd.Active);
         foreach (var c in Cases)
         {
             double gflops = Measure(c, secondsPerCase);
             Console.WriteLine(string.Create(CultureInfo.InvariantCulture,
-                $"{{\"op\":\"sgemm\",\"case\":\"{c.Name}\",\"m\":{c.M},\"n\":{c.N},\"k\":{c.K},\"transA\":{(c.TransA ? "true" : "false")},\"transB\":{(c.TransB ? "true" : "false")},\"threads\":{threads},\"gflops\":{gflops:F1}}}"));
+                $"{{\"op\":\"sgemm\",\"case\":\"{c.Name}\",\"m\":{c.M},\"n\":{c.N},\"k\":{c.K},\"transA\":{(c.TransA ? "true" : "false")},\"transB\":{(c.TransB ? "true" : "false")},\"threads\":{threads},\"isa\":\"{isa}\",\"gflops\":{gflops:F1},\"efficiency\":{gflops / peak:F3}}}"));
         }
     }
 
