@@ -1,11 +1,9 @@
 using System.Diagnostics.CodeAnalysis;
 using System.Globalization;
 using System.Numerics;
-using TensorPrimitives = System.Numerics.Tensors.TensorPrimitives;
 using NeuralNet.Init;
 using NeuralNet.Modules;
 using NeuralNet.Tensors;
-using NeuralNet.Tensors.Kernels;
 
 namespace NeuralNet.Layers;
 
@@ -16,9 +14,9 @@ namespace NeuralNet.Layers;
 /// <remarks>
 /// Args: in/out channels C and O, square kernel k, stride s, zero padding p, bias. Shapes: x (N, C, H, W),
 /// W (O, C, k, k), b (O), y (N, O, Ho, Wo) with Ho = (H + 2p − k)/s + 1 (floor), Wo likewise.
-/// <para>Forward, per sample n, as one GEMM (K = C·k·k, P = Ho·Wo; see <see cref="Im2Col"/>):</para>
+/// <para>Forward, per sample n, as one GEMM (K = C·k·k, P = Ho·Wo; see <see cref="TensorOps.Conv2dForward{T}"/>):</para>
 /// <code>
-///   cols = im2col(x[n])       (K, P)
+///   cols = im2col(x[n])       (K, P)       cols[(c,i,j), (oh,ow)] = x[n, c, oh·s − p + i, ow·s − p + j]
 ///   y[n] = W·cols + b          (O, K)·(K, P) → (O, P), b broadcast along P
 /// </code>
 /// <para>Backward: y[n] is linear in W and in cols, exactly as Linear is in W and x, so with G = dy[n] (O, P):</para>
@@ -28,13 +26,10 @@ namespace NeuralNet.Layers;
 ///   dcols = Wᵀ·G               (K, O)·(O, P)
 ///   dx[n] = col2im(dcols)      each pixel collects the dcols entries it was copied to (Σ over overlapping windows)
 /// </code>
-/// cols is recomputed in backward rather than saved for the whole batch (k²× the input): im2col costs about what reading a saved copy back from memory would.
-/// <para>Parallelism: the batch is cut into at most 32 fixed chunks run by <see cref="Parallelism"/>; each chunk
-/// has its own cols scratch and its own dW, db partial sums, added into the gradients in chunk order, so results
-/// depend on N only, never on the thread count. The per-sample GEMMs inside a chunk run single-threaded. On the
-/// MNIST CNN (batch 128, float, 2 threads) a training step took 47 ms this way against 59 ms with one multithreaded
-/// GEMM per sample (<see cref="ParallelOverBatch"/> = false): conv1's GEMMs (32·784·9 multiply-adds) are below
-/// Gemm's threading threshold, and im2col and col2im would stay serial.</para>
+/// <para>For stride 1 the last two lines are one convolution: dx[n,c,h,w] = Σ_o,i,j W[o,c,i,j]·G[o, h + p − i, w + p − j],
+/// the gradient padded by k − 1 − p and convolved with the kernel turned 180° (in and out channels swapped). The
+/// kernels never form cols: they pack image patches straight into the matrix-multiply panels, and the batch is split
+/// into fixed chunks, so results depend on N only, never on the thread count.</para>
 /// <para>Initialization (PyTorch's): W ~ U(−1/√fan_in, 1/√fan_in), fan_in = C·k·k (kaiming_uniform with a = √5);
 /// b from the same distribution, or b = 0 when an initializer is given (as <see cref="Linear{T}"/>).</para>
 /// </remarks>
@@ -44,18 +39,11 @@ namespace NeuralNet.Layers;
 public sealed class Conv2d<T> : Module<T> where T : unmanaged, IFloatingPointIeee754<T>
 {
     /// <summary>The batch is split into at most this many chunks (fixed, so results do not depend on the thread count).</summary>
-    private const int MaxChunks = 32;
-
-    private readonly ChunkWork _work;
+    private readonly Conv2dWorkspace<T> _workspace;
     private Tensor<T>? _input;
     private Tensor<T>? _output;
     private Tensor<T>? _gradInput;
     private Tensor<T>? _zeroGradInput;
-    private Tensor<T>? _gradOutput;
-    private T[] _cols = [];        // per chunk: (K, P)
-    private T[] _weightGrads = []; // per chunk: (O, K)
-    private T[] _biasGrads = [];   // per chunk: (O)
-    private int _n, _h, _w, _oh, _ow, _chunk, _chunks;
 
     /// <summary>Creates the layer and initializes it from <paramref name="rng"/> (default: <see cref="Init.Init.DefaultRng"/>).</summary>
     public Conv2d(int inChannels, int outChannels, int kernelSize, int stride = 1, int padding = 0, bool bias = true,
@@ -74,7 +62,7 @@ public sealed class Conv2d<T> : Module<T> where T : unmanaged, IFloatingPointIee
         Initializer = init ?? NeuralNet.Init.Init.LinearDefault;
         Weight = new Parameter<T>(new Tensor<T>(outChannels, inChannels, kernelSize, kernelSize));
         Bias = bias ? new Parameter<T>(new Tensor<T>(outChannels)) : null;
-        _work = new ChunkWork(this);
+        _workspace = new Conv2dWorkspace<T>(inChannels, outChannels, kernelSize, stride, padding);
         ResetParameters(rng ?? NeuralNet.Init.Init.DefaultRng, biasUniform: init is null);
     }
 
@@ -95,13 +83,6 @@ public sealed class Conv2d<T> : Module<T> where T : unmanaged, IFloatingPointIee
     /// layer, whose input is data. Default true.
     /// </summary>
     public bool ComputeInputGradient { get; set; } = true;
-
-    /// <summary>
-    /// True (the default): chunks of the batch run in parallel, each with single-threaded GEMMs. False: one sample at a
-    /// time on the calling thread, each GEMM multithreaded by <see cref="Gemm"/> itself. Both give identical results;
-    /// the switch exists to measure which is faster.
-    /// </summary>
-    internal static bool ParallelOverBatch { get; set; } = true;
 
     /// <summary>The scheme used for the weight.</summary>
     public Initializer Initializer { get; }
@@ -139,135 +120,23 @@ public sealed class Conv2d<T> : Module<T> where T : unmanaged, IFloatingPointIee
     {
         if (input.Rank != 4 || input.Shape[1] != InChannels) ThrowInputMismatch(input.Shape);
         int n = input.Shape[0], h = input.Shape[2], w = input.Shape[3];
-        int oh = Im2Col.OutputSize(h, KernelSize, Stride, Padding), ow = Im2Col.OutputSize(w, KernelSize, Stride, Padding);
+        int oh = _workspace.OutputSize(h), ow = _workspace.OutputSize(w);
         if (oh < 1 || ow < 1) ThrowTooSmall(input.Shape);
         _input = input;
-        Prepare(n, h, w, oh, ow);
         var y = Nchw.Matches(_output, n, OutChannels, oh, ow) ? _output : Reuse(ref _output, new Shape(n, OutChannels, oh, ow));
-        Run(forward: true);
+        // y[n] = W·im2col(x[n]) + b
+        TensorOps.Conv2dForward(_workspace, input, Weight.Value, Bias?.Value, y);
         return y;
     }
 
-    /// <summary>Accumulates dW, db and returns dx (N, C, H, W), overwritten by the next call.</summary>
     public override Tensor<T> Backward(Tensor<T> gradOutput)
     {
         CheckGradShape(_output, gradOutput);
         var x = _input!;
-        var dx = ComputeInputGradient ? Reuse(ref _gradInput, x.Shape) : UnrequestedGradient(ref _zeroGradInput, x.Shape);
-        _gradOutput = gradOutput;
-        Run(forward: false);
-        _gradOutput = null;
-        // Partial sums in chunk order: dW += Σ_chunks dW_chunk.
-        int wLen = OutChannels * FieldSize;
-        Span<T> dw = Weight.Grad.Span;
-        for (int c = 0; c < _chunks; c++) TensorPrimitives.Add(dw, _weightGrads.AsSpan(c * wLen, wLen), dw);
-        if (Bias is not null)
-        {
-            Span<T> db = Bias.Grad.Span;
-            for (int c = 0; c < _chunks; c++) TensorPrimitives.Add(db, _biasGrads.AsSpan(c * OutChannels, OutChannels), db);
-        }
-        return dx;
-    }
-
-    /// <summary>Sizes the chunks and their scratch; allocates only when the shapes grow.</summary>
-    private void Prepare(int n, int h, int w, int oh, int ow)
-    {
-        (_n, _h, _w, _oh, _ow) = (n, h, w, oh, ow);
-        _chunk = Math.Max(1, (n + MaxChunks - 1) / MaxChunks);
-        _chunks = (n + _chunk - 1) / _chunk;
-        int colsLen = IsPointwise ? 0 : FieldSize * oh * ow;
-        Grow(ref _cols, _chunks * colsLen);
-        Grow(ref _weightGrads, _chunks * OutChannels * FieldSize);
-        if (Bias is not null) Grow(ref _biasGrads, _chunks * OutChannels);
-
-        static void Grow(ref T[] buffer, int length)
-        {
-            if (buffer.Length < length) buffer = new T[length];
-        }
-    }
-
-    private void Run(bool forward)
-    {
-        _work.Forward = forward;
-        if (ParallelOverBatch) Parallelism.Run(_work, _chunks);
-        else
-        {
-            for (int c = 0; c < _chunks; c++) _work.Execute(c);
-        }
-    }
-
-    /// <summary>y[n] = W·im2col(x[n]) + b for the samples of one chunk.</summary>
-    private void ForwardChunk(int chunk)
-    {
-        int o = OutChannels, k = FieldSize, p = _oh * _ow, inLen = InChannels * _h * _w;
-        ReadOnlySpan<T> x = _input!.ReadOnlySpan, weight = Weight.Value.ReadOnlySpan;
-        Span<T> y = _output!.Span;
-        int colsLen = IsPointwise ? 0 : k * p;
-        Span<T> cols = _cols.AsSpan(chunk * colsLen, colsLen);
-        int end = Math.Min(_n, (chunk + 1) * _chunk);
-        for (int n = chunk * _chunk; n < end; n++)
-        {
-            ReadOnlySpan<T> xn = x.Slice(n * inLen, inLen);
-            ReadOnlySpan<T> b = xn;
-            if (!IsPointwise)
-            {
-                Im2Col.Unfold(xn, InChannels, _h, _w, KernelSize, Stride, Padding, cols);
-                b = cols;
-            }
-            Span<T> yn = y.Slice(n * o * p, o * p);
-            if (Bias is not null)
-            {
-                ReadOnlySpan<T> bias = Bias.Value.ReadOnlySpan;
-                for (int oc = 0; oc < o; oc++) yn.Slice(oc * p, p).Fill(bias[oc]);
-            }
-            // y[n] (O, P) = W (O, K) · cols (K, P) + y[n]·[bias].
-            Gemm.Multiply(false, false, o, p, k, T.One, weight, k, b, p, Bias is null ? T.Zero : T.One, yn, p);
-        }
-    }
-
-    /// <summary>This chunk's dW, db partial sums and dx[n] for its samples.</summary>
-    private void BackwardChunk(int chunk)
-    {
-        int o = OutChannels, k = FieldSize, p = _oh * _ow, inLen = InChannels * _h * _w;
-        ReadOnlySpan<T> x = _input!.ReadOnlySpan, weight = Weight.Value.ReadOnlySpan, dy = _gradOutput!.ReadOnlySpan;
-        Span<T> dx = ComputeInputGradient ? _gradInput!.Span : default;
-        int colsLen = IsPointwise ? 0 : k * p;
-        Span<T> cols = _cols.AsSpan(chunk * colsLen, colsLen);
-        Span<T> dw = _weightGrads.AsSpan(chunk * o * k, o * k);
-        Span<T> db = Bias is null ? default : _biasGrads.AsSpan(chunk * o, o);
-        int start = chunk * _chunk, end = Math.Min(_n, start + _chunk);
-        for (int n = start; n < end; n++)
-        {
-            ReadOnlySpan<T> xn = x.Slice(n * inLen, inLen);
-            ReadOnlySpan<T> c = xn;
-            if (!IsPointwise)
-            {
-                Im2Col.Unfold(xn, InChannels, _h, _w, KernelSize, Stride, Padding, cols);
-                c = cols;
-            }
-            ReadOnlySpan<T> g = dy.Slice(n * o * p, o * p);
-            bool first = n == start; // the first sample overwrites the partial sums
-            // dW (O, K) += G (O, P) · colsᵀ (P, K).
-            Gemm.Multiply(false, true, o, k, p, T.One, g, p, c, p, first ? T.Zero : T.One, dw, k);
-            // db += Σ_p G.
-            for (int oc = 0; oc < db.Length; oc++)
-            {
-                T sum = TensorPrimitives.Sum(g.Slice(oc * p, p));
-                db[oc] = first ? sum : db[oc] + sum;
-            }
-            if (!ComputeInputGradient) continue;
-            Span<T> dxn = dx.Slice(n * inLen, inLen);
-            if (IsPointwise)
-            {
-                // dx[n] (C, P) = Wᵀ (C, O) · G (O, P).
-                Gemm.Multiply(true, false, k, p, o, T.One, weight, k, g, p, T.Zero, dxn, p);
-                continue;
-            }
-            // dcols (K, P) = Wᵀ (K, O) · G (O, P), into the cols scratch (no longer needed), then dx[n] = col2im(dcols).
-            Gemm.Multiply(true, false, k, p, o, T.One, weight, k, g, p, T.Zero, cols, p);
-            dxn.Clear();
-            Im2Col.Fold<T>(cols, InChannels, _h, _w, KernelSize, Stride, Padding, dxn);
-        }
+        // dW += Σₙ G·colsᵀ   db += Σ G   dx = col2im(Wᵀ·G) (skipped for a first layer)
+        var dx = ComputeInputGradient ? Reuse(ref _gradInput, x.Shape) : null;
+        TensorOps.Conv2dBackward(_workspace, gradOutput, Weight.Value, Weight.Grad, Bias?.Grad, dx);
+        return dx ?? UnrequestedGradient(ref _zeroGradInput, x.Shape);
     }
 
     [DoesNotReturn]
@@ -282,15 +151,4 @@ public sealed class Conv2d<T> : Module<T> where T : unmanaged, IFloatingPointIee
     public override string ToString() => string.Create(CultureInfo.InvariantCulture,
         $"Conv2d({InChannels}, {OutChannels}, kernel_size=({KernelSize}, {KernelSize}), stride=({Stride}, {Stride}), padding=({Padding}, {Padding}), bias={(Bias is not null ? "True" : "False")})");
 
-    /// <summary>Runs one chunk of the batch; allocated once per layer so Parallelism.Run allocates nothing.</summary>
-    private sealed class ChunkWork(Conv2d<T> owner) : IParallelWork
-    {
-        public bool Forward;
-
-        public void Execute(int part)
-        {
-            if (Forward) owner.ForwardChunk(part);
-            else owner.BackwardChunk(part);
-        }
-    }
 }

@@ -1,0 +1,248 @@
+using System.Numerics;
+using System.Numerics.Tensors;
+using System.Runtime.CompilerServices;
+
+namespace NeuralNet.Tensors.Kernels;
+
+/// <summary>
+/// A 2-D convolution (square kernel k, stride s, zero padding p) over a batch, as GEMMs whose B panels are packed
+/// straight from zero-padded images (implicit im2col; no column matrix is formed):
+/// <code>
+///   forward   y[n] (O, P)  = W (O, K) · cols(x[n]) (K, P)                 K = C·k·k, P = Ho·Wo
+///   weights   dW (O, K)   += Σₙ G[n] (O, P) · cols(x[n])ᵀ (P, K)          one GEMM per chunk of samples, inner dim n·P
+///   input     dx[n] (C, H·W) = Wrot (C, O·k·k) · cols(pad(G[n], k−1−p))   stride 1: the full convolution with the
+///                                                                         kernel turned 180°, Wrot[c,(o,i,j)] = W[o,c,k−1−i,k−1−j]
+/// </code>
+/// Other strides take dcols = Wᵀ·G and col2im. The batch is cut into at most 32 fixed chunks run in parallel; each
+/// GEMM runs on one thread, and the per-chunk weight-gradient sums are added in chunk order, so the result does not
+/// depend on the thread count. Buffers are kept between calls and regrown only when the batch shape grows.
+/// </summary>
+internal sealed unsafe class Conv2dKernel<T> : IParallelWork where T : unmanaged, IFloatingPointIeee754<T>
+{
+    private const int MaxChunks = 32;
+
+    private readonly int _c, _o, _k, _s, _p;
+    private int _n, _h, _w, _oh, _ow, _hp, _wp, _chunk, _chunks;
+    private bool _direct;       // dx as a full convolution (stride 1, p ≤ k − 1)
+    private int _hg, _wg;       // padded gradient plane for the direct dx
+
+    private T[] _xpad = [];     // (N, C, Hp, Wp), written by Forward, read by Backward
+    private int[] _kOff = [];   // (C·k·k): c·Hp·Wp + i·Wp + j
+    private int[] _qOff = [];   // (P): oh·s·Wp + ow·s
+    private int[] _kOffDx = []; // (O·k·k): o·Hg·Wg + i·Wg + j
+    private int[] _qOffDx = []; // (H·W): h·Wg + w
+    private T[] _gpad = [];     // per chunk (O, Hg, Wg)
+    private T[] _wrot = [];     // (C, O·k·k)
+    private T[] _cols = [];     // per chunk (K, P), for strides other than 1
+    private T[] _dw = [];       // per chunk (O, K)
+    private T[] _db = [];       // per chunk (O)
+
+    // The current call.
+    private bool _forward, _hasBias, _wantDx;
+    private SimdLevel _level;
+    private T* _x, _y, _weight, _bias, _g, _dx;
+
+    public Conv2dKernel(int inChannels, int outChannels, int kernelSize, int stride, int padding) =>
+        (_c, _o, _k, _s, _p) = (inChannels, outChannels, kernelSize, stride, padding);
+
+    private int FieldSize => _c * _k * _k;
+
+    /// <summary>y (N, O, Ho, Wo) = conv(x (N, C, H, W), weight (O, C, k, k)) + bias (O, or empty).</summary>
+    public void Forward(ReadOnlySpan<T> x, int n, int h, int w, ReadOnlySpan<T> weight, ReadOnlySpan<T> bias, Span<T> y)
+    {
+        Prepare(n, h, w);
+        fixed (T* px = x)
+        fixed (T* pw = weight)
+        fixed (T* pb = bias)
+        fixed (T* py = y)
+        {
+            _x = px; _weight = pw; _bias = pb; _y = py;
+            (_hasBias, _forward, _level) = (!bias.IsEmpty, true, Simd.Active);
+            Parallelism.Run(this, _chunks);
+        }
+    }
+
+    /// <summary>
+    /// dW += Σₙ G[n]·cols(x[n])ᵀ, db += Σ G over n and positions, and, when <paramref name="dx"/> is not empty,
+    /// dx = the gradient for the input of the last <see cref="Forward"/> (whose padded input is reused).
+    /// </summary>
+    public void Backward(ReadOnlySpan<T> gradOutput, ReadOnlySpan<T> weight, Span<T> weightGrad, Span<T> biasGrad, Span<T> dx)
+    {
+        if (_direct && !dx.IsEmpty) RotateWeight(weight);
+        fixed (T* pg = gradOutput)
+        fixed (T* pw = weight)
+        fixed (T* pdx = dx)
+        {
+            _g = pg; _weight = pw; _dx = pdx;
+            (_wantDx, _hasBias, _forward, _level) = (!dx.IsEmpty, !biasGrad.IsEmpty, false, Simd.Active);
+            Parallelism.Run(this, _chunks);
+        }
+        // Partial sums in chunk order.
+        int wLen = _o * FieldSize;
+        for (int c = 0; c < _chunks; c++) TensorPrimitives.Add(weightGrad, _dw.AsSpan(c * wLen, wLen), weightGrad);
+        if (_hasBias)
+        {
+            for (int c = 0; c < _chunks; c++) TensorPrimitives.Add(biasGrad, _db.AsSpan(c * _o, _o), biasGrad);
+        }
+    }
+
+    public void Execute(int chunk)
+    {
+        int start = chunk * _chunk, end = Math.Min(_n, start + _chunk);
+        if (_forward) ForwardChunk(start, end);
+        else BackwardChunk(chunk, start, end);
+    }
+
+    private void Prepare(int n, int h, int w)
+    {
+        if (n == _n && h == _h && w == _w) return;
+        (_n, _h, _w) = (n, h, w);
+        _oh = Im2Col.OutputSize(h, _k, _s, _p);
+        _ow = Im2Col.OutputSize(w, _k, _s, _p);
+        (_hp, _wp) = (h + 2 * _p, w + 2 * _p);
+        _chunk = Math.Max(1, (n + MaxChunks - 1) / MaxChunks);
+        _chunks = (n + _chunk - 1) / _chunk;
+        _direct = _s == 1 && _p <= _k - 1;
+
+        _xpad = Pinned<T>((long)n * _c * _hp * _wp); // zero borders stay zero: only interiors are written
+        _kOff = Pinned<int>(FieldSize);
+        for (int c = 0, r = 0; c < _c; c++)
+            for (int i = 0; i < _k; i++)
+                for (int j = 0; j < _k; j++) _kOff[r++] = c * _hp * _wp + i * _wp + j;
+        _qOff = Pinned<int>(_oh * _ow);
+        for (int oh = 0, q = 0; oh < _oh; oh++)
+            for (int ow = 0; ow < _ow; ow++) _qOff[q++] = oh * _s * _wp + ow * _s;
+        _dw = Pinned<T>((long)_chunks * _o * FieldSize);
+        _db = Pinned<T>((long)_chunks * _o);
+        if (_direct)
+        {
+            int pg = _k - 1 - _p;
+            (_hg, _wg) = (_oh + 2 * pg, _ow + 2 * pg);
+            _gpad = Pinned<T>((long)_chunks * _o * _hg * _wg);
+            _wrot = Pinned<T>((long)_c * _o * _k * _k);
+            _kOffDx = Pinned<int>(_o * _k * _k);
+            for (int o = 0, r = 0; o < _o; o++)
+                for (int i = 0; i < _k; i++)
+                    for (int j = 0; j < _k; j++) _kOffDx[r++] = o * _hg * _wg + i * _wg + j;
+            _qOffDx = Pinned<int>(h * w);
+            for (int y = 0, q = 0; y < h; y++)
+                for (int x = 0; x < w; x++) _qOffDx[q++] = y * _wg + x;
+        }
+        else
+        {
+            _cols = Pinned<T>((long)_chunks * FieldSize * _oh * _ow);
+        }
+    }
+
+    private static TElement[] Pinned<TElement>(long length) where TElement : unmanaged =>
+        GC.AllocateArray<TElement>(checked((int)Math.Max(length, 1)), pinned: true);
+
+    private void ForwardChunk(int start, int end)
+    {
+        int k = FieldSize, p = _oh * _ow, plane = _h * _w;
+        long padded = (long)_c * _hp * _wp;
+        fixed (T* xpadBase = _xpad)
+        fixed (int* kOff = _kOff)
+        fixed (int* qOff = _qOff)
+        {
+            for (int n = start; n < end; n++)
+            {
+                T* xpad = xpadBase + n * padded;
+                PadInto(_x + (long)n * _c * plane, _c, _h, _w, xpad, _hp, _wp, _p);
+                T* yn = _y + (long)n * _o * p;
+                if (_hasBias)
+                {
+                    for (int oc = 0; oc < _o; oc++) new Span<T>(yn + (long)oc * p, p).Fill(_bias[oc]);
+                }
+                var a = new StridedA<T>(false, _weight, k);
+                var b = new PatchB<T>(xpad, kOff, qOff);
+                GemmCore.Run(_level, _o, p, k, ref a, ref b, T.One, _hasBias ? T.One : T.Zero, yn, p);
+            }
+        }
+    }
+
+    private void BackwardChunk(int chunk, int start, int end)
+    {
+        int k = FieldSize, p = _oh * _ow, count = end - start;
+        long padded = (long)_c * _hp * _wp, gStride = (long)_o * p;
+        fixed (T* xpadBase = _xpad)
+        fixed (int* kOff = _kOff)
+        fixed (int* qOff = _qOff)
+        fixed (T* dwBase = _dw)
+        {
+            // dW_chunk (O, K) = [G[start] … G[end−1]] (O, count·P) · [cols(x[start]) … ]ᵀ (count·P, K).
+            var a = new SamplesA<T>(_g + start * gStride, _o, p);
+            var b = new PatchTransposedB<T>(xpadBase + start * padded, padded, p, kOff, qOff);
+            GemmCore.Run(_level, _o, k, count * p, ref a, ref b, T.One, T.Zero, dwBase + (long)chunk * _o * k, k);
+        }
+        if (_hasBias)
+        {
+            Span<T> db = _db.AsSpan(chunk * _o, _o);
+            for (int oc = 0; oc < _o; oc++)
+            {
+                T sum = T.Zero;
+                for (int n = start; n < end; n++) sum += TensorPrimitives.Sum(new ReadOnlySpan<T>(_g + n * gStride + (long)oc * p, p));
+                db[oc] = sum;
+            }
+        }
+        if (!_wantDx) return;
+        int plane = _h * _w;
+        for (int n = start; n < end; n++)
+        {
+            T* gn = _g + n * gStride;
+            T* dxn = _dx + (long)n * _c * plane;
+            if (_direct)
+            {
+                fixed (T* gpadBase = _gpad)
+                fixed (T* wrot = _wrot)
+                fixed (int* kOff = _kOffDx)
+                fixed (int* qOff = _qOffDx)
+                {
+                    T* gpad = gpadBase + (long)chunk * _o * _hg * _wg;
+                    PadInto(gn, _o, _oh, _ow, gpad, _hg, _wg, _k - 1 - _p);
+                    var a = new StridedA<T>(false, wrot, _o * _k * _k);
+                    var b = new PatchB<T>(gpad, kOff, qOff);
+                    GemmCore.Run(_level, _c, plane, _o * _k * _k, ref a, ref b, T.One, T.Zero, dxn, plane);
+                }
+            }
+            else
+            {
+                // dcols (K, P) = Wᵀ (K, O) · G (O, P), then dx[n] = col2im(dcols).
+                fixed (T* colsBase = _cols)
+                {
+                    T* cols = colsBase + (long)chunk * k * p;
+                    var a = new StridedA<T>(true, _weight, k);
+                    var b = new StridedB<T>(false, gn, p);
+                    GemmCore.Run(_level, k, p, _o, ref a, ref b, T.One, T.Zero, cols, p);
+                    var dxs = new Span<T>(dxn, _c * plane);
+                    dxs.Clear();
+                    Im2Col.Fold<T>(new ReadOnlySpan<T>(cols, k * p), _c, _h, _w, _k, _s, _p, dxs);
+                }
+            }
+        }
+    }
+
+    /// <summary>Wrot[c, (o, i, j)] = W[o, c, k−1−i, k−1−j]: the kernel turned 180° with in and out channels swapped.</summary>
+    private void RotateWeight(ReadOnlySpan<T> weight)
+    {
+        int kk = _k * _k;
+        for (int o = 0; o < _o; o++)
+            for (int c = 0; c < _c; c++)
+                for (int i = 0; i < _k; i++)
+                    for (int j = 0; j < _k; j++)
+                        _wrot[(long)c * _o * kk + o * kk + i * _k + j] = weight[(o * _c + c) * kk + (_k - 1 - i) * _k + (_k - 1 - j)];
+    }
+
+    /// <summary>Copies planes (C, H, W) into the interior of zero-bordered planes (C, Hp, Wp) at offset (pad, pad).</summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    private static void PadInto(T* src, int channels, int h, int w, T* dst, int hp, int wp, int pad)
+    {
+        long bytes = (long)w * sizeof(T);
+        for (int c = 0; c < channels; c++)
+        {
+            T* s = src + (long)c * h * w;
+            T* d = dst + (long)c * hp * wp + (long)pad * wp + pad;
+            for (int r = 0; r < h; r++) Buffer.MemoryCopy(s + (long)r * w, d + (long)r * wp, bytes, bytes);
+        }
+    }
+}

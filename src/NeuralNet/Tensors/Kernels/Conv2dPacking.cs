@@ -1,0 +1,152 @@
+using System.Numerics;
+using System.Runtime.CompilerServices;
+using System.Runtime.Intrinsics;
+using System.Runtime.Intrinsics.X86;
+
+namespace NeuralNet.Tensors.Kernels;
+
+/// <summary>
+/// Implicit im2col: B[kk, q] = x[kOff[kk] + qOff[q]], packed straight into GEMM panels without forming the column
+/// matrix. x is a zero-padded image (C, Hp, Wp); kk = (c, i, j) runs over the kernel window with
+/// kOff[kk] = c·Hp·Wp + i·Wp + j, and q = (oh, ow) over the output with qOff[q] = oh·s·Wp + ow·s. Because the image is
+/// padded, every address is valid and no bounds are tested. Each packed row of a strip is one gather through qOff.
+/// </summary>
+internal readonly unsafe struct PatchB<T>(T* x, int* kOff, int* qOff) : IPackB<T> where T : unmanaged
+{
+    public void Pack(int row0, int col0, int kc, int nc, int nr, T* dst)
+    {
+        for (int s = 0; s < nc; s += nr)
+        {
+            int cols = Math.Min(nr, nc - s);
+            T* strip = dst + (long)s * kc;
+            int* q = qOff + col0 + s;
+            int* k = kOff + row0;
+            if (cols == nr && typeof(T) == typeof(float) && PatchGather.TryFloat((float*)x, k, q, kc, nr, (float*)strip)) continue;
+            for (int p = 0; p < kc; p++)
+            {
+                T* src = x + k[p];
+                T* d = strip + (long)p * nr;
+                int j = 0;
+                for (; j < cols; j++) d[j] = src[q[j]];
+                for (; j < nr; j++) d[j] = default;
+            }
+        }
+    }
+}
+
+/// <summary>
+/// The transposed patches of several padded images, for the weight gradient dW = Σₙ Gₙ·colsₙᵀ as one GEMM whose
+/// inner dimension runs over (sample, output position): B[(n, q), kk] = xₙ[qOff[q] + kOff[kk]], with
+/// xₙ = x + n·imageStride and q &lt; positions.
+/// </summary>
+internal readonly unsafe struct PatchTransposedB<T>(T* x, long imageStride, int positions, int* kOff, int* qOff) : IPackB<T> where T : unmanaged
+{
+    public void Pack(int row0, int col0, int kc, int nc, int nr, T* dst)
+    {
+        for (int s = 0; s < nc; s += nr)
+        {
+            int cols = Math.Min(nr, nc - s);
+            T* strip = dst + (long)s * kc;
+            int* k = kOff + col0 + s;
+            int n = row0 / positions, q = row0 - n * positions;
+            T* image = x + n * imageStride;
+            bool vector = cols == nr && typeof(T) == typeof(float);
+            for (int p = 0; p < kc; p++)
+            {
+                T* src = image + qOff[q];
+                T* d = strip + (long)p * nr;
+                if (!(vector && PatchGather.TryFloat((float*)src, null, k, 1, nr, (float*)d)))
+                {
+                    int j = 0;
+                    for (; j < cols; j++) d[j] = src[k[j]];
+                    for (; j < nr; j++) d[j] = default;
+                }
+                if (++q == positions)
+                {
+                    q = 0;
+                    image += imageStride;
+                }
+            }
+        }
+    }
+}
+
+/// <summary>
+/// The output gradients of several samples side by side, for dW = Σₙ Gₙ·colsₙᵀ: A[o, (n, q)] = g[n·O·P + o·P + q],
+/// g of shape (N, O, P).
+/// </summary>
+internal readonly unsafe struct SamplesA<T>(T* g, int channels, int positions) : IPackA<T> where T : unmanaged
+{
+    public void Pack(int row0, int col0, int mc, int kc, int mr, T* dst)
+    {
+        long sampleStride = (long)channels * positions;
+        for (int s = 0; s < mc; s += mr)
+        {
+            int rows = Math.Min(mr, mc - s);
+            T* strip = dst + (long)s * kc;
+            for (int i = 0; i < mr; i++)
+            {
+                T* d = strip + i;
+                if (i >= rows)
+                {
+                    for (int p = 0; p < kc; p++) d[(long)p * mr] = default;
+                    continue;
+                }
+                int n = col0 / positions, q = col0 - n * positions;
+                T* row = g + n * sampleStride + (long)(row0 + s + i) * positions;
+                for (int p = 0; p < kc; p++)
+                {
+                    d[(long)p * mr] = row[q];
+                    if (++q == positions)
+                    {
+                        q = 0;
+                        row += sampleStride;
+                    }
+                }
+            }
+        }
+    }
+}
+
+/// <summary>Vector gathers for the patch packers: one packed row of NR floats per NR/8 eight-lane gathers.</summary>
+internal static unsafe class PatchGather
+{
+    /// <summary>
+    /// For p in [0, rows): dst[p·nr + j] = (x + (kOff is null ? 0 : kOff[p]))[idx[j]], j &lt; nr, with AVX2 gathers. Returns false (doing nothing) when no vector gather applies.
+    /// </summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    public static bool TryFloat(float* x, int* kOff, int* idx, int rows, int nr, float* dst)
+    {
+        if (Simd.Use512 && Avx2.IsSupported && nr == 32)
+        {
+            var i0 = Vector256.Load(idx);
+            var i1 = Vector256.Load(idx + 8);
+            var i2 = Vector256.Load(idx + 16);
+            var i3 = Vector256.Load(idx + 24);
+            for (int p = 0; p < rows; p++)
+            {
+                float* src = kOff is null ? x : x + kOff[p];
+                float* d = dst + (long)p * 32;
+                Avx2.GatherVector256(src, i0, 4).Store(d);
+                Avx2.GatherVector256(src, i1, 4).Store(d + 8);
+                Avx2.GatherVector256(src, i2, 4).Store(d + 16);
+                Avx2.GatherVector256(src, i3, 4).Store(d + 24);
+            }
+            return true;
+        }
+        if (Simd.Use256 && Avx2.IsSupported && nr == 16)
+        {
+            var i0 = Vector256.Load(idx);
+            var i1 = Vector256.Load(idx + 8);
+            for (int p = 0; p < rows; p++)
+            {
+                float* src = kOff is null ? x : x + kOff[p];
+                float* d = dst + (long)p * 16;
+                Avx2.GatherVector256(src, i0, 4).Store(d);
+                Avx2.GatherVector256(src, i1, 4).Store(d + 8);
+            }
+            return true;
+        }
+        return false;
+    }
+}
