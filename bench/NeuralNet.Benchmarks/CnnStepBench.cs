@@ -33,11 +33,27 @@ public static class CnnStepBench
             new Linear<float>(128, 10, init, rng: rng));
     }
 
+    /// <summary>
+    /// The small CNN of <c>nn train --model cnn --fast</c> (ModelFactory, fast: true): conv(1→16, 5×5, no bias)–BN–ReLU–maxpool 2
+    /// → conv(16→32, 5×5, no bias)–BN–ReLU–maxpool 2 → flatten → linear 512→10. Keep the two in step.
+    /// </summary>
+    public static Sequential<float> BuildFast(ulong seed = 42)
+    {
+        var rng = new Rng(seed);
+        var init = NeuralNet.Init.Init.HeNormal();
+        var conv1 = new Conv2d<float>(1, 16, 5, bias: false, init: init, rng: rng) { ComputeInputGradient = false };
+        return new Sequential<float>(
+            conv1, new BatchNorm2d<float>(16), new ReLU<float>(), new MaxPool2d<float>(2),
+            new Conv2d<float>(16, 32, 5, bias: false, init: init, rng: rng), new BatchNorm2d<float>(32), new ReLU<float>(), new MaxPool2d<float>(2),
+            new Flatten<float>(),
+            new Linear<float>(32 * 4 * 4, 10, init, rng: rng));
+    }
+
     /// <summary>Profiles <paramref name="steps"/> steps after <paramref name="warmup"/> (Adam lr 1e-3, label smoothing 0.1, as nn train).</summary>
-    public static void Run(int batch, int warmup, int steps)
+    public static void Run(int batch, int warmup, int steps, bool fast = false)
     {
         var rng = new Rng(1);
-        var model = Build();
+        var model = fast ? BuildFast() : Build();
         var loss = new CrossEntropyLoss<float>(labelSmoothing: 0.1);
         var optimizer = new Adam<float>(model.Parameters(), 1e-3);
         int images = batch * 8; // a few distinct batches, shuffled like training data

@@ -7,7 +7,8 @@ using NeuralNet.Tensors.Kernels;
 // quick [--threads N] [--seconds S] [--isa scalar|avx2|avx512]: the machine, the FMA peak and sgemm GFLOP/s with
 //   efficiency, one JSON line each, in well under a minute.
 // mlp [--threads N] [--batch 128] [--steps 500] [--warmup 1000] [--isa …]: per-layer profile of an MNIST-MLP step.
-// cnn [--threads N] [--batch 128] [--steps 20] [--warmup 5] [--isa …]: per-layer profile of an MNIST-CNN step.
+// cnn [--threads N] [--batch 128] [--steps 20] [--warmup 5] [--isa …] [--fast]: per-layer profile of an MNIST-CNN step
+//   (--fast: the small CNN of nn train --model cnn --fast).
 // machine [--isa …]: the machine as one JSON line (for the comparison scripts).
 // peak [--threads N]: the FMA peak of every vector width, 1…N threads, one JSON line each.
 // anything else: BenchmarkDotNet (e.g. --filter '*Gemm*').
@@ -47,7 +48,7 @@ try
             break;
         case "cnn":
             Console.WriteLine(MachineInfo.Describe());
-            CnnStepBench.Run(Option("--batch", 128), Option("--warmup", 5), Option("--steps", 20));
+            CnnStepBench.Run(Option("--batch", 128), Option("--warmup", 5), Option("--steps", 20), args.Contains("--fast"));
             break;
     }
     return 0;

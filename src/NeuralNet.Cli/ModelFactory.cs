@@ -28,11 +28,22 @@ internal static class ModelFactory
     /// <summary>
     /// "mlp": in→hidden…→classes with ReLU between layers. "cnn": conv(1→32, 3×3, pad 1)–BN–ReLU–maxpool 2 →
     /// conv(32→64, 3×3, pad 1)–BN–ReLU–maxpool 2 → flatten → linear 3136→128–ReLU–dropout 0.25 → linear 128→10.
+    /// With <paramref name="fast"/> the CNN is the small one of <c>--fast</c>: conv(1→16, 5×5)–BN–ReLU–maxpool 2 →
+    /// conv(16→32, 5×5)–BN–ReLU–maxpool 2 → flatten → linear 512→10 (28 → 24 → 12 → 8 → 4; 18,426 parameters).
     /// The first layer skips its (unused) input gradient.
     /// </summary>
-    public static Sequential<float> Build(string model, int inputs, int classes, IReadOnlyList<int> hidden, Initializer init, ulong seed)
+    public static Sequential<float> Build(string model, int inputs, int classes, IReadOnlyList<int> hidden, Initializer init, ulong seed, bool fast = false)
     {
         var rng = new Rng(seed);
+        if (model == "cnn" && fast)
+        {
+            var conv1 = new Conv2d<float>(1, 16, 5, bias: false, init: init, rng: rng) { ComputeInputGradient = false };
+            return new Sequential<float>(
+                conv1, new BatchNorm2d<float>(16), new ReLU<float>(), new MaxPool2d<float>(2),
+                new Conv2d<float>(16, 32, 5, bias: false, init: init, rng: rng), new BatchNorm2d<float>(32), new ReLU<float>(), new MaxPool2d<float>(2),
+                new Flatten<float>(),
+                new Linear<float>(32 * 4 * 4, classes, init, rng: rng));
+        }
         if (model == "cnn")
         {
             // Conv biases are dropped before BatchNorm: its mean subtraction cancels them (their gradient is exactly 0).

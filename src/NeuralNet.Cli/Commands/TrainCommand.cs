@@ -39,6 +39,18 @@ internal sealed record TrainSettings
     public string Schedule { get; init; } = "cosine";
     public double LabelSmoothing { get; init; } = 0.1;
     public int Shift { get; init; }
+    public bool Fast { get; init; }
+}
+
+/// <summary>
+/// The settings <c>--fast</c> changes, unless given on the command line: the small CNN of <see cref="ModelFactory"/>,
+/// a few epochs under a one-cycle schedule with a high peak rate, no early stopping.
+/// </summary>
+internal static class FastPreset
+{
+    public const int Epochs = 3;
+    public const double LearningRate = 4e-3;
+    public const string Schedule = "onecycle";
 }
 
 /// <summary><c>nn train</c>: trains a model, evaluates it on the test set, writes the checkpoint, history, metrics and figures.</summary>
@@ -64,16 +76,19 @@ internal static class TrainCommand
         var limit = new Option<int?>("--limit") { Description = "Use only the first N training and test images (quick runs)" };
         var quiet = new Option<bool>("--quiet") { Description = "No progress output" };
         var noFigures = new Option<bool>("--no-figures") { Description = "Skip the PNG figures" };
-        var schedule = new Option<string>("--schedule") { Description = "Learning-rate schedule: none, cosine (to 0 over --epochs), step (×0.1 every third of --epochs)", DefaultValueFactory = _ => "cosine" };
+        var schedule = new Option<string>("--schedule") { Description = "Learning-rate schedule: none, cosine (to 0 over --epochs), step (×0.1 every third of --epochs), onecycle (per batch: warm-up to --lr over the first quarter, cosine down)", DefaultValueFactory = _ => "cosine" };
+        var fast = new Option<bool>("--fast") { Description = $"Train for speed: with --model cnn a smaller CNN (conv 5×5 16 and 32 channels), {FastPreset.Epochs} epochs, one-cycle schedule peaking at lr {FastPreset.LearningRate}, no early stopping (options given explicitly still apply)" };
         var shift = new Option<int>("--augment-shift") { Description = "Randomly translate training images by up to N pixels (CNN only)", DefaultValueFactory = _ => 0 };
         var smoothing = new Option<double>("--label-smoothing") { Description = "Cross-entropy label smoothing ε (in the training and validation losses, which early stopping watches; the test loss is plain cross-entropy)", DefaultValueFactory = _ => 0.1 };
 
         var cmd = new Command("train", "Train a model (default: MLP 784→128→64→10 on MNIST with Adam) and write checkpoint, history, metrics and figures.");
-        foreach (var o in new Option[] { dataset, model, hidden, optimizer, lr, wd, epochs, batch, init, seed, output, threads, patience, data, val, limit, quiet, noFigures, schedule, smoothing, shift })
+        foreach (var o in new Option[] { dataset, model, hidden, optimizer, lr, wd, epochs, batch, init, seed, output, threads, patience, data, val, limit, quiet, noFigures, schedule, smoothing, shift, fast })
             cmd.Options.Add(o);
         cmd.SetAction(p => Cli.Guard(() =>
         {
             int pat = p.GetValue(patience);
+            bool isFast = p.GetValue(fast);
+            bool Given(Option o) => p.GetResult(o) is { Implicit: false };
             var s = new TrainSettings
             {
                 Dataset = p.GetValue(dataset)!, Model = p.GetValue(model)!, Hidden = ModelFactory.ParseHidden(p.GetValue(hidden)!),
@@ -83,7 +98,18 @@ internal static class TrainCommand
                 DataFolder = p.GetValue(data), ValidationFraction = p.GetValue(val), Limit = p.GetValue(limit),
                 Quiet = p.GetValue(quiet), Figures = !p.GetValue(noFigures),
                 Schedule = p.GetValue(schedule)!, LabelSmoothing = p.GetValue(smoothing), Shift = p.GetValue(shift),
+                Fast = isFast,
             };
+            if (isFast)
+            {
+                s = s with
+                {
+                    Epochs = Given(epochs) ? s.Epochs : FastPreset.Epochs,
+                    LearningRate = Given(lr) ? s.LearningRate : FastPreset.LearningRate,
+                    Schedule = Given(schedule) ? s.Schedule : FastPreset.Schedule,
+                    Patience = Given(patience) ? s.Patience : null,
+                };
+            }
             Run(s);
             return 0;
         }));
@@ -105,7 +131,7 @@ internal static class TrainCommand
         ModelFactory.Init(s.Init);
         if (s.Shift < 0 || s.Shift > 8) throw new CliException($"--augment-shift must be in [0, 8], got {s.Shift}");
         if (s.Shift > 0 && !ModelFactory.WantsImages(s.Model)) throw new CliException("--augment-shift needs --model cnn (images in NCHW layout)");
-        if (s.Schedule is not ("none" or "cosine" or "step")) throw new CliException($"unknown schedule '{s.Schedule}' (known: none, cosine, step)");
+        if (s.Schedule is not ("none" or "cosine" or "step" or "onecycle")) throw new CliException($"unknown schedule '{s.Schedule}' (known: none, cosine, step, onecycle)");
         if (!(s.LabelSmoothing >= 0 && s.LabelSmoothing < 1)) throw new CliException($"--label-smoothing must be in [0, 1), got {s.LabelSmoothing}");
     }
 
@@ -113,6 +139,7 @@ internal static class TrainCommand
     {
         "cosine" => new CosineAnnealing(s.Epochs),
         "step" => new StepDecay(Math.Max(1, s.Epochs / 3), 0.1),
+        "onecycle" => new OneCycle(s.Epochs),
         _ => null,
     };
 
@@ -125,7 +152,7 @@ internal static class TrainCommand
         Parallelism.MaxThreads = s.Threads;
         var (train, validation, test) = DataSource.Load(s.Dataset, s.DataFolder, s.ValidationFraction, s.Seed, s.Limit, s.Quiet, ModelFactory.WantsImages(s.Model));
         int inputs = train.Features.RowLength;
-        var model = ModelFactory.Build(s.Model, inputs, train.NumClasses, s.Hidden, ModelFactory.Init(s.Init), s.Seed);
+        var model = ModelFactory.Build(s.Model, inputs, train.NumClasses, s.Hidden, ModelFactory.Init(s.Init), s.Seed, s.Fast);
         var optimizer = ModelFactory.Optimizer(s.Optimizer, model.Parameters(), s.LearningRate, s.WeightDecay);
         var loss = new CrossEntropyLoss<float>(s.LabelSmoothing);
         string modelName = $"{Architecture.Summary(model)} ({s.Init} init)";

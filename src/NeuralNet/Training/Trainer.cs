@@ -91,6 +91,8 @@ public static class Trainer
             bool cancelled = false;
             foreach (var batch in loader.GetEpoch(epoch))
             {
+                if (options.Schedule is { PerStep: true } perStep)
+                    optimizer.LearningRate = perStep.AtStep(epoch, batch.Index, loader.BatchCount, baseLr);
                 optimizer.ZeroGrad();
                 var logits = model.Forward(batch.Features);
                 double batchLoss = double.CreateChecked(loss.Forward(logits, batch.Labels));
