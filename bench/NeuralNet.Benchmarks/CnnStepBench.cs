@@ -35,7 +35,7 @@ public static class CnnStepBench
 
     /// <summary>
     /// The small CNN of <c>nn train --model cnn --fast</c> (ModelFactory, fast: true): conv(1→16, 5×5, no bias)–BN–ReLU–maxpool 2
-    /// → conv(16→32, 5×5, no bias)–BN–ReLU–maxpool 2 → flatten → linear 512→10. Keep the two in step.
+    /// → conv(16→32, 5×5, no bias)–BN–ReLU–maxpool 2 → flatten → linear 512→128–ReLU → linear 128→10. Keep the two in step.
     /// </summary>
     public static Sequential<float> BuildFast(ulong seed = 42)
     {
@@ -46,7 +46,8 @@ public static class CnnStepBench
             conv1, new BatchNorm2d<float>(16), new ReLU<float>(), new MaxPool2d<float>(2),
             new Conv2d<float>(16, 32, 5, bias: false, init: init, rng: rng), new BatchNorm2d<float>(32), new ReLU<float>(), new MaxPool2d<float>(2),
             new Flatten<float>(),
-            new Linear<float>(32 * 4 * 4, 10, init, rng: rng));
+            new Linear<float>(32 * 4 * 4, 128, init, rng: rng), new ReLU<float>(),
+            new Linear<float>(128, 10, init, rng: rng));
     }
 
     /// <summary>Profiles <paramref name="steps"/> steps after <paramref name="warmup"/> (Adam lr 1e-3, label smoothing 0.1, as nn train).</summary>

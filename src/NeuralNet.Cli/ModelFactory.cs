@@ -29,7 +29,8 @@ internal static class ModelFactory
     /// "mlp": in→hidden…→classes with ReLU between layers. "cnn": conv(1→32, 3×3, pad 1)–BN–ReLU–maxpool 2 →
     /// conv(32→64, 3×3, pad 1)–BN–ReLU–maxpool 2 → flatten → linear 3136→128–ReLU–dropout 0.25 → linear 128→10.
     /// With <paramref name="fast"/> the CNN is the small one of <c>--fast</c>: conv(1→16, 5×5)–BN–ReLU–maxpool 2 →
-    /// conv(16→32, 5×5)–BN–ReLU–maxpool 2 → flatten → linear 512→10 (28 → 24 → 12 → 8 → 4; 18,426 parameters).
+    /// conv(16→32, 5×5)–BN–ReLU–maxpool 2 → flatten → linear 512→128–ReLU → linear 128→10 (28 → 24 → 12 → 8 → 4;
+    /// 80,250 parameters, a fifth of the CNN's multiply-adds).
     /// The first layer skips its (unused) input gradient.
     /// </summary>
     public static Sequential<float> Build(string model, int inputs, int classes, IReadOnlyList<int> hidden, Initializer init, ulong seed, bool fast = false)
@@ -42,7 +43,8 @@ internal static class ModelFactory
                 conv1, new BatchNorm2d<float>(16), new ReLU<float>(), new MaxPool2d<float>(2),
                 new Conv2d<float>(16, 32, 5, bias: false, init: init, rng: rng), new BatchNorm2d<float>(32), new ReLU<float>(), new MaxPool2d<float>(2),
                 new Flatten<float>(),
-                new Linear<float>(32 * 4 * 4, classes, init, rng: rng));
+                new Linear<float>(32 * 4 * 4, 128, init, rng: rng), new ReLU<float>(),
+                new Linear<float>(128, classes, init, rng: rng));
         }
         if (model == "cnn")
         {

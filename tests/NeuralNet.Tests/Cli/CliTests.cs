@@ -70,6 +70,31 @@ public sealed class CliTests : IDisposable
     }
 
     [Fact]
+    public void Fast_cnn_trains_the_small_network_with_a_one_cycle_schedule_and_explicit_options_win()
+    {
+        WriteBars(_dir["data/mnist"], train: 512, test: 128);
+        string output = _dir["fast"];
+        var (code, _, err) = Run("train", "--model", "cnn", "--fast", "--data", _dir["data"], "--threads", "1", "--output", output, "--quiet", "--no-figures");
+        Assert.True(code == 0, err);
+        using (var metrics = JsonDocument.Parse(File.ReadAllText(Path.Combine(output, "metrics.json"))))
+        {
+            var root = metrics.RootElement;
+            Assert.Equal("onecycle", root.GetProperty("schedule").GetString());
+            Assert.Equal(2, root.GetProperty("epoch_seconds").GetArrayLength());
+            Assert.Equal(80_250, root.GetProperty("parameters").GetInt32());
+            Assert.True(root.GetProperty("test_accuracy").GetDouble() > 0.9);
+        }
+
+        string explicitOut = _dir["fast-explicit"];
+        (code, _, err) = Run("train", "--model", "cnn", "--fast", "--epochs", "1", "--schedule", "none", "--data", _dir["data"], "--threads", "1",
+            "--output", explicitOut, "--quiet", "--no-figures");
+        Assert.True(code == 0, err);
+        using var m2 = JsonDocument.Parse(File.ReadAllText(Path.Combine(explicitOut, "metrics.json")));
+        Assert.Equal("none", m2.RootElement.GetProperty("schedule").GetString());
+        Assert.Equal(1, m2.RootElement.GetProperty("epoch_seconds").GetArrayLength());
+    }
+
+    [Fact]
     public void Train_writes_checkpoint_history_metrics_and_figures_and_evaluate_reproduces_the_accuracy()
     {
         WriteBars(_dir["data/mnist"], train: 600, test: 200);

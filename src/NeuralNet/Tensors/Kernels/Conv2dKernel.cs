@@ -10,10 +10,10 @@ namespace NeuralNet.Tensors.Kernels;
 /// <code>
 ///   forward   y[n] (O, P)  = W (O, K) · cols(x[n]) (K, P)                 K = C·k·k, P = Ho·Wo
 ///   weights   dW (O, K)   += Σₙ G[n] (O, P) · cols(x[n])ᵀ (P, K)          one GEMM per chunk of samples, inner dim n·P
-///   input     dx[n] (C, H·W) = Wrot (C, O·k·k) · cols(pad(G[n], k−1−p))   stride 1: the full convolution with the
+///   input     dx[n] (C, H·W) = Wrot (C, O·k·k) · cols(pad(G[n], k−1−p))   stride 1, "same" padding: the full convolution with the
 ///                                                                         kernel turned 180°, Wrot[c,(o,i,j)] = W[o,c,k−1−i,k−1−j]
 /// </code>
-/// Other strides take dcols = Wᵀ·G and col2im. The batch is cut into at most 32 fixed chunks run in parallel; each
+/// Other strides and paddings take dcols = Wᵀ·G and col2im. The batch is cut into at most 32 fixed chunks run in parallel; each
 /// GEMM runs on one thread, and the per-chunk weight-gradient sums are added in chunk order, so the result does not
 /// depend on the thread count. Buffers are kept between calls and regrown only when the batch shape grows.
 /// </summary>
@@ -23,7 +23,7 @@ internal sealed unsafe class Conv2dKernel<T> : IParallelWork where T : unmanaged
 
     private readonly int _c, _o, _k, _s, _p;
     private int _n, _h, _w, _oh, _ow, _hp, _wp, _chunk, _chunks;
-    private bool _direct;       // dx as a full convolution (stride 1, p ≤ k − 1)
+    private bool _direct;       // dx as a full convolution (stride 1, "same" padding)
     private int _hg, _wg;       // padded gradient plane for the direct dx
 
     private T[] _xpad = [];     // (N, C, Hp, Wp), written by Forward, read by Backward
@@ -35,6 +35,8 @@ internal sealed unsafe class Conv2dKernel<T> : IParallelWork where T : unmanaged
     private T[] _wrot = [];     // (C, O·k·k)
     private T[] _cols = [];     // per chunk (K, P), for strides other than 1
     private T[] _dw = [];       // per chunk (O, K)
+    private readonly PatchRuns _runs = new();   // of _qOff, stride 1
+    private readonly PatchRuns _runsDx = new(); // of _qOffDx
     private T[] _db = [];       // per chunk (O)
 
     // The current call.
@@ -58,6 +60,7 @@ internal sealed unsafe class Conv2dKernel<T> : IParallelWork where T : unmanaged
         {
             _x = px; _weight = pw; _bias = pb; _y = py;
             (_hasBias, _forward, _level) = (!bias.IsEmpty, true, Simd.Active);
+            BuildRuns(_runs, _qOff);
             Parallelism.Run(this, _chunks);
         }
     }
@@ -75,6 +78,7 @@ internal sealed unsafe class Conv2dKernel<T> : IParallelWork where T : unmanaged
         {
             _g = pg; _weight = pw; _dx = pdx;
             (_wantDx, _hasBias, _forward, _level) = (!dx.IsEmpty, !biasGrad.IsEmpty, false, Simd.Active);
+            if (_direct && _wantDx) BuildRuns(_runsDx, _qOffDx);
             Parallelism.Run(this, _chunks);
         }
         // Partial sums in chunk order.
@@ -102,7 +106,13 @@ internal sealed unsafe class Conv2dKernel<T> : IParallelWork where T : unmanaged
         (_hp, _wp) = (h + 2 * _p, w + 2 * _p);
         _chunk = Math.Max(1, (n + MaxChunks - 1) / MaxChunks);
         _chunks = (n + _chunk - 1) / _chunk;
-        _direct = _s == 1 && _p <= _k - 1;
+        // The full convolution reads the gradient padded by k − 1 − p and does C·H·W·O·k² multiply-adds; dcols = Wᵀ·G
+        // does C·k²·Ho·Wo·O plus a col2im pass. Equal work for "same" padding (H·W = Ho·Wo), where the direct form
+        // saves the col2im pass; with less padding the direct form multiplies mostly zeros (5×5 without padding on
+        // 8×8 outputs: 2.25× the work), so dcols is used.
+        _direct = _s == 1 && _p <= _k - 1 && h * w <= _oh * _ow;
+        _runs.Reset();
+        _runsDx.Reset();
 
         _xpad = Pinned<T>((long)n * _c * _hp * _wp); // zero borders stay zero: only interiors are written
         _kOff = Pinned<int>(FieldSize);
@@ -134,8 +144,16 @@ internal sealed unsafe class Conv2dKernel<T> : IParallelWork where T : unmanaged
         }
     }
 
+    /// <summary>Run tables for stride 1 and the NR of the current level (built once per shape and level).</summary>
+    private void BuildRuns(PatchRuns runs, int[] qOff)
+    {
+        if (_s != 1) return;
+        int nr = GemmMicroKernel.NR<T>(_level);
+        if (!runs.IsBuilt(nr, qOff.Length)) runs.Build(nr, qOff);
+    }
+
     private static TElement[] Pinned<TElement>(long length) where TElement : unmanaged =>
-        GC.AllocateArray<TElement>(checked((int)Math.Max(length, 1)), pinned: true);
+        GC.AllocateArray<TElement>(checked((int)length + GemmBuffers<T>.Slack), pinned: true); // slack: vector copies may read past the end
 
     private void ForwardChunk(int start, int end)
     {
@@ -155,7 +173,7 @@ internal sealed unsafe class Conv2dKernel<T> : IParallelWork where T : unmanaged
                     for (int oc = 0; oc < _o; oc++) new Span<T>(yn + (long)oc * p, p).Fill(_bias[oc]);
                 }
                 var a = new StridedA<T>(false, _weight, k);
-                var b = new PatchB<T>(xpad, kOff, qOff);
+                var b = new PatchB<T>(xpad, kOff, qOff, _s == 1 ? _runs : PatchRuns.None);
                 GemmCore.Run(_level, _o, p, k, ref a, ref b, T.One, _hasBias ? T.One : T.Zero, yn, p);
             }
         }
@@ -201,7 +219,7 @@ internal sealed unsafe class Conv2dKernel<T> : IParallelWork where T : unmanaged
                     T* gpad = gpadBase + (long)chunk * _o * _hg * _wg;
                     PadInto(gn, _o, _oh, _ow, gpad, _hg, _wg, _k - 1 - _p);
                     var a = new StridedA<T>(false, wrot, _o * _k * _k);
-                    var b = new PatchB<T>(gpad, kOff, qOff);
+                    var b = new PatchB<T>(gpad, kOff, qOff, _runsDx);
                     GemmCore.Run(_level, _c, plane, _o * _k * _k, ref a, ref b, T.One, T.Zero, dxn, plane);
                 }
             }

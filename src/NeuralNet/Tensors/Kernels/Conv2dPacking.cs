@@ -11,7 +11,7 @@ namespace NeuralNet.Tensors.Kernels;
 /// kOff[kk] = c·Hp·Wp + i·Wp + j, and q = (oh, ow) over the output with qOff[q] = oh·s·Wp + ow·s. Because the image is
 /// padded, every address is valid and no bounds are tested. Each packed row of a strip is one gather through qOff.
 /// </summary>
-internal readonly unsafe struct PatchB<T>(T* x, int* kOff, int* qOff) : IPackB<T> where T : unmanaged
+internal readonly unsafe struct PatchB<T>(T* x, int* kOff, int* qOff, PatchRuns runs) : IPackB<T> where T : unmanaged
 {
     public void Pack(int row0, int col0, int kc, int nc, int nr, T* dst)
     {
@@ -21,6 +21,7 @@ internal readonly unsafe struct PatchB<T>(T* x, int* kOff, int* qOff) : IPackB<T
             T* strip = dst + (long)s * kc;
             int* q = qOff + col0 + s;
             int* k = kOff + row0;
+            if (cols == nr && typeof(T) == typeof(float) && runs.TryCopy((float*)x, k, (col0 + s) / nr, kc, nr, (float*)strip)) continue;
             if (cols == nr && typeof(T) == typeof(float) && PatchGather.TryFloat((float*)x, k, q, kc, nr, (float*)strip)) continue;
             for (int p = 0; p < kc; p++)
             {
@@ -31,6 +32,82 @@ internal readonly unsafe struct PatchB<T>(T* x, int* kOff, int* qOff) : IPackB<T
                 for (; j < nr; j++) d[j] = default;
             }
         }
+    }
+}
+
+/// <summary>
+/// For stride 1 the NR output positions of a packed strip fall into a few runs, one per output row they touch, and
+/// within a run the patch values are consecutive in the padded image. Each strip is described once as its runs
+/// (start in the strip, length, offset in the image), and a packed row is then a few vector copies instead of a
+/// gather per value. Copies are whole 8-float vectors and may run past a run's end: the next run, the next row or the
+/// next strip overwrites that, and buffers keep <see cref="GemmBuffers{T}.Slack"/> elements of room at their end.
+/// </summary>
+internal sealed unsafe class PatchRuns
+{
+    private int[] _first = [];   // per strip: index of its first run; one extra entry ends the last strip
+    private int[] _runs = [];    // per run: start j in the strip, length, image offset (3 ints)
+    private int _nr, _positions;
+
+    /// <summary>No runs: every packer falls back to gathers.</summary>
+    public static PatchRuns None { get; } = new();
+
+    public bool IsBuilt(int nr, int positions) => _nr == nr && _positions == positions;
+
+    /// <summary>Forgets the tables (the geometry changed).</summary>
+    public void Reset() => _nr = 0;
+
+    /// <summary>Describes the full strips of <paramref name="nr"/> positions among qOff[0..positions), runs being maximal stretches with consecutive offsets.</summary>
+    public void Build(int nr, ReadOnlySpan<int> qOff)
+    {
+        int strips = qOff.Length / nr;
+        var first = new int[strips + 1];
+        var runs = new List<int>();
+        for (int t = 0; t < strips; t++)
+        {
+            first[t] = runs.Count / 3;
+            int j = 0;
+            while (j < nr)
+            {
+                int start = j, offset = qOff[t * nr + j];
+                while (j + 1 < nr && qOff[t * nr + j + 1] == qOff[t * nr + j] + 1) j++;
+                j++;
+                runs.Add(start);
+                runs.Add(j - start);
+                runs.Add(offset);
+            }
+        }
+        first[strips] = runs.Count / 3;
+        _first = GC.AllocateArray<int>(first.Length, pinned: true);
+        first.CopyTo(_first, 0);
+        _runs = GC.AllocateArray<int>(Math.Max(1, runs.Count), pinned: true);
+        runs.CopyTo(_runs);
+        (_nr, _positions) = (nr, qOff.Length);
+    }
+
+    /// <summary>
+    /// Packs rows p &lt; rows of full strip <paramref name="strip"/>: dst[p·nr + j] = (x + kOff[p])[qOff[strip·nr + j]].
+    /// False when the runs were built for another NR or the strip is not a full one.
+    /// </summary>
+    public bool TryCopy(float* x, int* kOff, int strip, int rows, int nr, float* dst)
+    {
+        if (nr != _nr || strip + 1 >= _first.Length || !Vector256.IsHardwareAccelerated) return false;
+        int r0 = _first[strip], r1 = _first[strip + 1];
+        fixed (int* runs = _runs)
+        {
+            for (int p = 0; p < rows; p++)
+            {
+                float* src = x + kOff[p];
+                float* d = dst + (long)p * nr;
+                for (int r = r0; r < r1; r++)
+                {
+                    int* run = runs + 3 * r;
+                    float* from = src + run[2];
+                    float* to = d + run[0];
+                    for (int t = 0; t < run[1]; t += 8) Vector256.Load(from + t).Store(to + t);
+                }
+            }
+        }
+        return true;
     }
 }
 

@@ -246,6 +246,9 @@ internal sealed unsafe class GemmBuffers<T> where T : unmanaged
         NativeMemory.AlignedFree(B);
     }
 
+    /// <summary>Elements past the largest panel: packers may write one vector beyond a panel's end (see <see cref="PatchRuns"/>).</summary>
+    public const int Slack = 64;
+
     public T* A { get; }
 
     public T* B { get; }
@@ -260,7 +263,7 @@ internal sealed unsafe class GemmBuffers<T> where T : unmanaged
                 int mr = GemmMicroKernel.MaxMR, nr = GemmMicroKernel.MaxNR<T>();
                 long mc = (max.MC + mr - 1) / mr * mr;
                 long nc = (max.NC + nr - 1) / nr * nr;
-                t_buffers = new GemmBuffers<T>(mc * max.KC, nc * max.KC);
+                t_buffers = new GemmBuffers<T>(mc * max.KC + Slack, nc * max.KC + Slack);
             }
             return t_buffers;
         }

@@ -89,8 +89,10 @@ public static class Im2Col
                         Span<T> dst = image.Slice(ih * width, width);
                         if (s == 1)
                         {
+                            // Rows are short (Wo values): a plain loop beats a library call per row.
                             Span<T> target = dst.Slice(lo - p + j, hi - lo);
-                            TensorPrimitives.Add(target, d[lo..hi], target);
+                            ReadOnlySpan<T> add = d[lo..hi];
+                            for (int t = 0; t < target.Length; t++) target[t] += add[t];
                         }
                         else
                         {
