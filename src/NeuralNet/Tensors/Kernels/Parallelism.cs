@@ -57,6 +57,12 @@ public static class Parallelism
         }
     }
 
+    /// <summary>
+    /// Parts are claimed one at a time by whichever thread is free (the caller included), and a run ends when every
+    /// part is done, not when every helper has checked in: on a busy machine a helper that the OS has not scheduled yet
+    /// costs nothing, because the caller takes its parts. Claims carry the run's number, so a helper that wakes late
+    /// can never take a part of a newer run by mistake.
+    /// </summary>
     private sealed class Pool
     {
         /// <summary>How long a waiting thread spins before it blocks: kernels come back to back during training,
@@ -66,8 +72,10 @@ public static class Parallelism
         private Worker[] _workers = [];
         private IParallelWork? _work;
         private int _parts;
-        private int _next;
-        private int _pending;
+        /// <summary>(run number &lt;&lt; 32) | index of the next unclaimed part: a claim is a compare-and-swap on both.</summary>
+        private long _claim;
+        private int _completed;
+        private volatile bool _failed;
         /// <summary>
         /// (run number &lt;&lt; 16) | helpers of that run, published in one write so that a worker reads which run
         /// started and whether it takes part together (two separate fields could be read from two different runs).
@@ -93,24 +101,25 @@ public static class Parallelism
                 for (int i = _workers.Length; i < helpers; i++) grown[i] = new Worker(this, i);
                 _workers = grown;
             }
+            long run = (Volatile.Read(ref _claim) >> 32) + 1;
             _work = work;
             _parts = parts;
-            _next = 0;
             _error = null;
+            _failed = false;
             _done.Reset();
-            Volatile.Write(ref _pending, helpers + 1);
+            Volatile.Write(ref _completed, 0);
+            Interlocked.Exchange(ref _claim, run << 32); // parts of this run can be claimed from here on
             // Only the first `helpers` workers join this run: the pool may have grown under a larger MaxThreads.
             Interlocked.Exchange(ref _ticket, (((_ticket >> 16) + 1) << 16) | (long)helpers); // spinning workers start here
             for (int i = 0; i < helpers; i++) _workers[i].Start.Set(); // blocked ones here
-            Drain();
-            if (!SpinUntil(static pool => Volatile.Read(ref pool._pending) == 0, this))
+            Drain(run);
+            if (!SpinUntil(static pool => Volatile.Read(ref pool._completed) == pool._parts, this))
             {
-                // The count, not the event, says when the run is over: a Set left over from an earlier run (a worker
-                // that signalled after this thread had already seen the count reach 0) must not end this one early.
-                while (Volatile.Read(ref _pending) != 0)
+                // The count, not the event, says when the run is over: a Set left over from an earlier run must not end this one early.
+                while (Volatile.Read(ref _completed) != _parts)
                 {
                     _done.Reset();
-                    if (Volatile.Read(ref _pending) == 0) break;
+                    if (Volatile.Read(ref _completed) == _parts) break;
                     _done.Wait();
                 }
             }
@@ -118,21 +127,30 @@ public static class Parallelism
             if (_error is not null) throw new AggregateException("A parallel kernel failed.", _error);
         }
 
-        private void Drain()
+        /// <summary>Claims and runs parts of run <paramref name="run"/> until none is left (or a newer run has started).</summary>
+        private void Drain(long run)
         {
-            try
+            while (true)
             {
-                int p;
-                while ((p = Interlocked.Increment(ref _next) - 1) < _parts) _work!.Execute(p);
-            }
-            catch (Exception e)
-            {
-                Interlocked.CompareExchange(ref _error, e, null);
-                Volatile.Write(ref _next, int.MaxValue / 2);
-            }
-            finally
-            {
-                if (Interlocked.Decrement(ref _pending) == 0) _done.Set();
+                long claim = Volatile.Read(ref _claim);
+                if (claim >> 32 != run) return;
+                int part = (int)claim;
+                if (part >= _parts) return;
+                if (Interlocked.CompareExchange(ref _claim, claim + 1, claim) != claim) continue;
+                // The part is ours, and the run cannot end before it is counted: _work and _parts are this run's.
+                if (!_failed)
+                {
+                    try
+                    {
+                        _work!.Execute(part);
+                    }
+                    catch (Exception e)
+                    {
+                        Interlocked.CompareExchange(ref _error, e, null);
+                        _failed = true; // the remaining parts are claimed and counted without running
+                    }
+                }
+                if (Interlocked.Increment(ref _completed) == _parts) _done.Set();
             }
         }
 
@@ -171,7 +189,7 @@ public static class Parallelism
                             }
                         }
                         seen = Volatile.Read(ref pool._ticket);
-                        if (index < (int)(seen & 0xFFFF)) pool.Drain();
+                        if (index < (int)(seen & 0xFFFF)) pool.Drain(Volatile.Read(ref pool._claim) >> 32);
                     }
                 })
                 {
