@@ -19,7 +19,7 @@ public static class MlpStepBench
 {
     public static void Run(int threads, int steps = 1500)
     {
-        Parallelism.MaxThreads = threads;
+        TensorOps.Threads = threads;
         var rng = new Rng(1);
         var first = new Linear<float>(784, 128, NeuralNet.Init.Init.HeNormal(), rng: rng) { ComputeInputGradient = false };
         var model = new Sequential<float>(first, new ReLU<float>(), new Linear<float>(128, 64, NeuralNet.Init.Init.HeNormal(), rng: rng),

@@ -27,7 +27,7 @@ public static class QuickBench
 
     public static void Run(int threads, double secondsPerCase)
     {
-        Parallelism.MaxThreads = threads;
+        TensorOps.Threads = threads;
         foreach (var c in Cases)
         {
             double gflops = Measure(c, secondsPerCase);

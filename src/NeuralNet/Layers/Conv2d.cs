@@ -1,11 +1,9 @@
 using System.Diagnostics.CodeAnalysis;
 using System.Globalization;
 using System.Numerics;
-using TensorPrimitives = System.Numerics.Tensors.TensorPrimitives;
 using NeuralNet.Init;
 using NeuralNet.Modules;
 using NeuralNet.Tensors;
-using NeuralNet.Tensors.Kernels;
 
 namespace NeuralNet.Layers;
 
@@ -16,7 +14,7 @@ namespace NeuralNet.Layers;
 /// <remarks>
 /// Args: in/out channels C and O, square kernel k, stride s, zero padding p, bias. Shapes: x (N, C, H, W),
 /// W (O, C, k, k), b (O), y (N, O, Ho, Wo) with Ho = (H + 2p − k)/s + 1 (floor), Wo likewise.
-/// <para>Forward, per sample n, as one GEMM (K = C·k·k, P = Ho·Wo; see <see cref="Im2Col"/>):</para>
+/// <para>Forward, per sample n, as one GEMM (K = C·k·k, P = Ho·Wo; see <see cref="TensorOps.Unfold"/>):</para>
 /// <code>
 ///   cols = im2col(x[n])       (K, P)
 ///   y[n] = W·cols + b          (O, K)·(K, P) → (O, P), b broadcast along P
@@ -29,12 +27,12 @@ namespace NeuralNet.Layers;
 ///   dx[n] = col2im(dcols)      each pixel collects the dcols entries it was copied to (Σ over overlapping windows)
 /// </code>
 /// cols is recomputed in backward rather than saved for the whole batch (k²× the input): im2col costs about what reading a saved copy back from memory would.
-/// <para>Parallelism: the batch is cut into at most 32 fixed chunks run by <see cref="Parallelism"/>; each chunk
+/// <para>Threads: the batch is cut into at most 32 fixed chunks run by <see cref="TensorOps.RunParts"/>; each chunk
 /// has its own cols scratch and its own dW, db partial sums, added into the gradients in chunk order, so results
 /// depend on N only, never on the thread count. The per-sample GEMMs inside a chunk run single-threaded. On the
 /// MNIST CNN (batch 128, float, 2 threads) a training step took 47 ms this way against 59 ms with one multithreaded
 /// GEMM per sample (<see cref="ParallelOverBatch"/> = false): conv1's GEMMs (32·784·9 multiply-adds) are below
-/// Gemm's threading threshold, and im2col and col2im would stay serial.</para>
+/// the GEMM's threading threshold, and im2col and col2im would stay serial.</para>
 /// <para>Initialization (PyTorch's): W ~ U(−1/√fan_in, 1/√fan_in), fan_in = C·k·k (kaiming_uniform with a = √5);
 /// b from the same distribution, or b = 0 when an initializer is given (as <see cref="Linear{T}"/>).</para>
 /// </remarks>
@@ -98,7 +96,7 @@ public sealed class Conv2d<T> : Module<T> where T : unmanaged, IFloatingPointIee
 
     /// <summary>
     /// True (the default): chunks of the batch run in parallel, each with single-threaded GEMMs. False: one sample at a
-    /// time on the calling thread, each GEMM multithreaded by <see cref="Gemm"/> itself. Both give identical results;
+    /// time on the calling thread, each GEMM multithreaded by the GEMM kernel itself. Both give identical results;
     /// the switch exists to measure which is faster.
     /// </summary>
     internal static bool ParallelOverBatch { get; set; } = true;
@@ -139,7 +137,7 @@ public sealed class Conv2d<T> : Module<T> where T : unmanaged, IFloatingPointIee
     {
         if (input.Rank != 4 || input.Shape[1] != InChannels) ThrowInputMismatch(input.Shape);
         int n = input.Shape[0], h = input.Shape[2], w = input.Shape[3];
-        int oh = Im2Col.OutputSize(h, KernelSize, Stride, Padding), ow = Im2Col.OutputSize(w, KernelSize, Stride, Padding);
+        int oh = TensorOps.ConvOutputSize(h, KernelSize, Stride, Padding), ow = TensorOps.ConvOutputSize(w, KernelSize, Stride, Padding);
         if (oh < 1 || ow < 1) ThrowTooSmall(input.Shape);
         _input = input;
         Prepare(n, h, w, oh, ow);
@@ -157,14 +155,14 @@ public sealed class Conv2d<T> : Module<T> where T : unmanaged, IFloatingPointIee
         _gradOutput = gradOutput;
         Run(forward: false);
         _gradOutput = null;
-        // Partial sums in chunk order: dW += Σ_chunks dW_chunk.
+        // Partial sums in chunk order: dW += Σ_chunks dW_chunk, db += Σ_chunks db_chunk.
         int wLen = OutChannels * FieldSize;
         Span<T> dw = Weight.Grad.Span;
-        for (int c = 0; c < _chunks; c++) TensorPrimitives.Add(dw, _weightGrads.AsSpan(c * wLen, wLen), dw);
+        for (int c = 0; c < _chunks; c++) TensorOps.Add(dw, _weightGrads.AsSpan(c * wLen, wLen), dw);
         if (Bias is not null)
         {
             Span<T> db = Bias.Grad.Span;
-            for (int c = 0; c < _chunks; c++) TensorPrimitives.Add(db, _biasGrads.AsSpan(c * OutChannels, OutChannels), db);
+            for (int c = 0; c < _chunks; c++) TensorOps.Add(db, _biasGrads.AsSpan(c * OutChannels, OutChannels), db);
         }
         return dx;
     }
@@ -189,7 +187,7 @@ public sealed class Conv2d<T> : Module<T> where T : unmanaged, IFloatingPointIee
     private void Run(bool forward)
     {
         _work.Forward = forward;
-        if (ParallelOverBatch) Parallelism.Run(_work, _chunks);
+        if (ParallelOverBatch) TensorOps.RunParts(_work, _chunks);
         else
         {
             for (int c = 0; c < _chunks; c++) _work.Execute(c);
@@ -207,21 +205,18 @@ public sealed class Conv2d<T> : Module<T> where T : unmanaged, IFloatingPointIee
         int end = Math.Min(_n, (chunk + 1) * _chunk);
         for (int n = chunk * _chunk; n < end; n++)
         {
+            // cols = im2col(x[n]) (K, P); a 1×1 kernel's cols is x[n] itself.
             ReadOnlySpan<T> xn = x.Slice(n * inLen, inLen);
-            ReadOnlySpan<T> b = xn;
+            ReadOnlySpan<T> c = xn;
             if (!IsPointwise)
             {
-                Im2Col.Unfold(xn, InChannels, _h, _w, KernelSize, Stride, Padding, cols);
-                b = cols;
+                TensorOps.Unfold(xn, InChannels, _h, _w, KernelSize, Stride, Padding, cols);
+                c = cols;
             }
+            // y[n] = W·cols + b   (O, K)·(K, P) → (O, P): y[n] ← b along P, then y[n] += W·cols.
             Span<T> yn = y.Slice(n * o * p, o * p);
-            if (Bias is not null)
-            {
-                ReadOnlySpan<T> bias = Bias.Value.ReadOnlySpan;
-                for (int oc = 0; oc < o; oc++) yn.Slice(oc * p, p).Fill(bias[oc]);
-            }
-            // y[n] (O, P) = W (O, K) · cols (K, P) + y[n]·[bias].
-            Gemm.Multiply(false, false, o, p, k, T.One, weight, k, b, p, Bias is null ? T.Zero : T.One, yn, p);
+            if (Bias is not null) TensorOps.BroadcastColumns(Bias.Value.ReadOnlySpan, yn);
+            TensorOps.MatMul(weight, c, yn, o, p, k, accumulate: Bias is not null);
         }
     }
 
@@ -242,31 +237,32 @@ public sealed class Conv2d<T> : Module<T> where T : unmanaged, IFloatingPointIee
             ReadOnlySpan<T> c = xn;
             if (!IsPointwise)
             {
-                Im2Col.Unfold(xn, InChannels, _h, _w, KernelSize, Stride, Padding, cols);
+                TensorOps.Unfold(xn, InChannels, _h, _w, KernelSize, Stride, Padding, cols);
                 c = cols;
             }
             ReadOnlySpan<T> g = dy.Slice(n * o * p, o * p);
             bool first = n == start; // the first sample overwrites the partial sums
-            // dW (O, K) += G (O, P) · colsᵀ (P, K).
-            Gemm.Multiply(false, true, o, k, p, T.One, g, p, c, p, first ? T.Zero : T.One, dw, k);
-            // db += Σ_p G.
-            for (int oc = 0; oc < db.Length; oc++)
+            // dW += G·colsᵀ   (O, P)·(P, K) → (O, K)
+            TensorOps.MatMul(g, c, dw, o, k, p, transposeB: true, accumulate: !first);
+            // db += Σ_p G     (O)
+            if (Bias is not null)
             {
-                T sum = TensorPrimitives.Sum(g.Slice(oc * p, p));
-                db[oc] = first ? sum : db[oc] + sum;
+                if (first) db.Clear();
+                TensorOps.AccumulateRowSums(g, db);
             }
             if (!ComputeInputGradient) continue;
             Span<T> dxn = dx.Slice(n * inLen, inLen);
             if (IsPointwise)
             {
-                // dx[n] (C, P) = Wᵀ (C, O) · G (O, P).
-                Gemm.Multiply(true, false, k, p, o, T.One, weight, k, g, p, T.Zero, dxn, p);
+                // dx[n] = Wᵀ·G   (C, O)·(O, P) → (C, P)
+                TensorOps.MatMul(weight, g, dxn, k, p, o, transposeA: true);
                 continue;
             }
-            // dcols (K, P) = Wᵀ (K, O) · G (O, P), into the cols scratch (no longer needed), then dx[n] = col2im(dcols).
-            Gemm.Multiply(true, false, k, p, o, T.One, weight, k, g, p, T.Zero, cols, p);
+            // dcols = Wᵀ·G   (K, O)·(O, P) → (K, P), into the cols scratch (no longer needed);
+            // dx[n] = col2im(dcols): each pixel collects the entries it was copied to.
+            TensorOps.MatMul(weight, g, cols, k, p, o, transposeA: true);
             dxn.Clear();
-            Im2Col.Fold<T>(cols, InChannels, _h, _w, KernelSize, Stride, Padding, dxn);
+            TensorOps.Fold<T>(cols, InChannels, _h, _w, KernelSize, Stride, Padding, dxn);
         }
     }
 
@@ -282,12 +278,12 @@ public sealed class Conv2d<T> : Module<T> where T : unmanaged, IFloatingPointIee
     public override string ToString() => string.Create(CultureInfo.InvariantCulture,
         $"Conv2d({InChannels}, {OutChannels}, kernel_size=({KernelSize}, {KernelSize}), stride=({Stride}, {Stride}), padding=({Padding}, {Padding}), bias={(Bias is not null ? "True" : "False")})");
 
-    /// <summary>Runs one chunk of the batch; allocated once per layer so Parallelism.Run allocates nothing.</summary>
-    private sealed class ChunkWork(Conv2d<T> owner) : IParallelWork
+    /// <summary>Runs one chunk of the batch; allocated once per layer so running the chunks allocates nothing.</summary>
+    private sealed class ChunkWork(Conv2d<T> owner) : PartitionedWork
     {
         public bool Forward;
 
-        public void Execute(int part)
+        public override void Execute(int part)
         {
             if (Forward) owner.ForwardChunk(part);
             else owner.BackwardChunk(part);

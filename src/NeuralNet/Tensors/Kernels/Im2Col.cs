@@ -1,6 +1,5 @@
 using System.Diagnostics;
 using System.Numerics;
-using System.Numerics.Tensors;
 
 namespace NeuralNet.Tensors.Kernels;
 
@@ -90,7 +89,7 @@ public static class Im2Col
                         if (s == 1)
                         {
                             Span<T> target = dst.Slice(lo - p + j, hi - lo);
-                            TensorPrimitives.Add(target, d[lo..hi], target);
+                            Elementwise.Add(target, d[lo..hi], target);
                         }
                         else
                         {
