@@ -110,6 +110,61 @@ public class KernelLevelTests
         });
     }
 
+    // ---- row kernels ----------------------------------------------------------------------------
+
+    [Theory]
+    [InlineData(1, 1)]
+    [InlineData(3, 7)]
+    [InlineData(5, 17)]
+    [InlineData(4, 67)]
+    [InlineData(2, 300)]
+    public void Row_kernels_match_the_naive_formulas_at_every_level(int rows, int cols)
+    {
+        var rng = new Rng((ulong)(rows * 1000 + cols));
+        double[] x = Enumerable.Range(0, rows * cols).Select(_ => 3 * rng.NextNormal()).ToArray();
+        double[] dy = Enumerable.Range(0, rows * cols).Select(_ => rng.NextNormal()).ToArray();
+        double[] bias = Enumerable.Range(0, cols).Select(_ => rng.NextNormal()).ToArray();
+        SimdLevels.ForEach(level =>
+        {
+            var y = new double[x.Length];
+            RowOps.Softmax<double>(x, y, cols);
+            var dx = new double[x.Length];
+            RowOps.SoftmaxBackward<double>(y, dy, dx, cols);
+            var p = new double[x.Length];
+            var lse = new double[rows];
+            RowOps.LogSoftmaxParts<double>(x, p, lse);
+            var columnSums = (double[])bias.Clone();
+            RowOps.AccumulateColumnSums<double>(x, columnSums);
+            var rowSums = new double[rows];
+            RowOps.AccumulateRowSums<double>(x, rowSums);
+            for (int r = 0; r < rows; r++)
+            {
+                int o = r * cols;
+                double sumExp = 0, dot = 0, rowSum = 0;
+                for (int c = 0; c < cols; c++) (sumExp, rowSum) = (sumExp + Math.Exp(x[o + c]), rowSum + x[o + c]);
+                for (int c = 0; c < cols; c++) dot += dy[o + c] * Math.Exp(x[o + c]) / sumExp;
+                Close(Math.Log(sumExp), lse[r], $"lse[{r}]");
+                Close(rowSum, rowSums[r], $"row sum {r}");
+                for (int c = 0; c < cols; c++)
+                {
+                    double softmax = Math.Exp(x[o + c]) / sumExp;
+                    Close(softmax, y[o + c], $"softmax[{r}, {c}]");
+                    Close(softmax, p[o + c], $"exp(x − lse)[{r}, {c}]");
+                    Close(softmax * (dy[o + c] - dot), dx[o + c], $"softmax backward[{r}, {c}]");
+                }
+            }
+            for (int c = 0; c < cols; c++)
+            {
+                double sum = bias[c];
+                for (int r = 0; r < rows; r++) sum += x[r * cols + c];
+                Close(sum, columnSums[c], $"column sum {c}");
+            }
+
+            void Close(double expected, double actual, string what) =>
+                Assert.True(Math.Abs(expected - actual) <= 1e-13 * Math.Max(1, Math.Abs(expected)), $"{level} ({rows}, {cols}) {what}: expected {expected:R}, got {actual:R}");
+        });
+    }
+
     // ---- optimizers -----------------------------------------------------------------------------
 
     [Theory]
