@@ -38,7 +38,7 @@ public class GemmBenchmarks
         _a = Tensor<float>.RandomUniform(rng, -1, 1, m * k).ToArray();
         _b = Tensor<float>.RandomUniform(rng, -1, 1, k * n).ToArray();
         _c = new float[m * n];
-        Parallelism.MaxThreads = Threads;
+        TensorOps.Threads = Threads;
     }
 
     [Benchmark(Baseline = true)]

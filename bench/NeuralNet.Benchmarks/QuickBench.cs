@@ -29,7 +29,7 @@ public static class QuickBench
 
     public static void Run(int threads, double secondsPerCase)
     {
-        Parallelism.MaxThreads = threads;
+        TensorOps.Threads = threads;
         Console.WriteLine($"{{\"machine\":{MachineInfo.Json()}}}");
         // The peak of the width the kernels use (scalar code is measured against the 256-bit peak), and of the others.
         SimdLevel peakLevel = Simd.Active == SimdLevel.Vector512 ? SimdLevel.Vector512 : SimdLevel.Vector256;

@@ -6,7 +6,7 @@ using NeuralNet.Cli.Plots;
 using NeuralNet.Data;
 using NeuralNet.Losses;
 using NeuralNet.Modules;
-using NeuralNet.Tensors.Kernels;
+using NeuralNet.Tensors;
 using NeuralNet.Training;
 using Spectre.Console;
 
@@ -34,7 +34,7 @@ internal static class EvaluateCommand
     {
         if (!File.Exists(modelPath)) throw new CliException($"model file not found: {modelPath}", 1);
         if (threads < 1) throw new CliException($"--threads must be ≥ 1, got {threads}");
-        Parallelism.MaxThreads = threads;
+        TensorOps.Threads = threads;
         Module<float> model;
         IReadOnlyDictionary<string, string> meta;
         try

@@ -8,7 +8,7 @@ using NeuralNet.Data;
 using NeuralNet.Losses;
 using NeuralNet.Modules;
 using NeuralNet.Layers;
-using NeuralNet.Tensors.Kernels;
+using NeuralNet.Tensors;
 using NeuralNet.Optim.Schedules;
 using NeuralNet.Training;
 using Spectre.Console;
@@ -149,7 +149,7 @@ internal static class TrainCommand
     public static Result Run(TrainSettings s, CancellationToken external = default)
     {
         Validate(s);
-        Parallelism.MaxThreads = s.Threads;
+        TensorOps.Threads = s.Threads;
         var (train, validation, test) = DataSource.Load(s.Dataset, s.DataFolder, s.ValidationFraction, s.Seed, s.Limit, s.Quiet, ModelFactory.WantsImages(s.Model));
         int inputs = train.Features.RowLength;
         var model = ModelFactory.Build(s.Model, inputs, train.NumClasses, s.Hidden, ModelFactory.Init(s.Init), s.Seed, s.Fast);

@@ -2,7 +2,6 @@ using System.Globalization;
 using System.Numerics;
 using NeuralNet.Modules;
 using NeuralNet.Tensors;
-using NeuralNet.Tensors.Kernels;
 
 namespace NeuralNet.Activations;
 
@@ -29,7 +28,8 @@ public sealed class LeakyReLU<T> : Module<T> where T : unmanaged, IFloatingPoint
     {
         _input = input;
         var y = Reuse(ref _output, input.Shape);
-        Elementwise.LeakyReluForward<T>(input.ReadOnlySpan, NegativeSlope, y.Span);
+        // y = x > 0 ? x : α·x
+        TensorOps.LeakyRelu(input, NegativeSlope, y);
         return y;
     }
 
@@ -37,7 +37,8 @@ public sealed class LeakyReLU<T> : Module<T> where T : unmanaged, IFloatingPoint
     {
         CheckGradShape(_output, gradOutput);
         var dx = Reuse(ref _gradInput, gradOutput.Shape);
-        Elementwise.LeakyReluBackward<T>(_input!.ReadOnlySpan, gradOutput.ReadOnlySpan, NegativeSlope, dx.Span);
+        // dx = x > 0 ? dy : α·dy
+        TensorOps.LeakyReluBackward(_input!, gradOutput, NegativeSlope, dx);
         return dx;
     }
 

@@ -1,7 +1,6 @@
 using System.Numerics;
 using NeuralNet.Modules;
 using NeuralNet.Tensors;
-using NeuralNet.Tensors.Kernels;
 
 namespace NeuralNet.Activations;
 
@@ -18,7 +17,8 @@ public sealed class ReLU<T> : Module<T> where T : unmanaged, IFloatingPointIeee7
     public override Tensor<T> Forward(Tensor<T> input)
     {
         var y = Reuse(ref _output, input.Shape);
-        Elementwise.ReluForward<T>(input.ReadOnlySpan, y.Span);
+        // y = max(x, 0)
+        TensorOps.Relu(input, y);
         return y;
     }
 
@@ -26,7 +26,8 @@ public sealed class ReLU<T> : Module<T> where T : unmanaged, IFloatingPointIeee7
     {
         CheckGradShape(_output, gradOutput);
         var dx = Reuse(ref _gradInput, gradOutput.Shape);
-        Elementwise.ReluBackward<T>(_output!.ReadOnlySpan, gradOutput.ReadOnlySpan, dx.Span);
+        // dx = dy ⊙ [y > 0]
+        TensorOps.ReluBackward(_output!, gradOutput, dx);
         return dx;
     }
 

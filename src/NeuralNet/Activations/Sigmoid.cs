@@ -1,7 +1,6 @@
 using System.Numerics;
 using NeuralNet.Modules;
 using NeuralNet.Tensors;
-using NeuralNet.Tensors.Kernels;
 
 namespace NeuralNet.Activations;
 
@@ -17,7 +16,8 @@ public sealed class Sigmoid<T> : Module<T> where T : unmanaged, IFloatingPointIe
     public override Tensor<T> Forward(Tensor<T> input)
     {
         var y = Reuse(ref _output, input.Shape);
-        Elementwise.SigmoidForward<T>(input.ReadOnlySpan, y.Span);
+        // y = 1 / (1 + e^(−x))
+        TensorOps.Sigmoid(input, y);
         return y;
     }
 
@@ -25,7 +25,8 @@ public sealed class Sigmoid<T> : Module<T> where T : unmanaged, IFloatingPointIe
     {
         CheckGradShape(_output, gradOutput);
         var dx = Reuse(ref _gradInput, gradOutput.Shape);
-        Elementwise.SigmoidBackward<T>(_output!.ReadOnlySpan, gradOutput.ReadOnlySpan, dx.Span);
+        // dx = dy ⊙ y ⊙ (1 − y)
+        TensorOps.SigmoidBackward(_output!, gradOutput, dx);
         return dx;
     }
 

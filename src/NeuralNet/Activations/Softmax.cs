@@ -1,7 +1,6 @@
 using System.Numerics;
 using NeuralNet.Modules;
 using NeuralNet.Tensors;
-using NeuralNet.Tensors.Kernels;
 
 namespace NeuralNet.Activations;
 
@@ -23,7 +22,8 @@ public sealed class Softmax<T> : Module<T> where T : unmanaged, IFloatingPointIe
     {
         if (input.Rank == 0) throw new ShapeMismatchException("Softmax.Forward: input () is a scalar; softmax needs a last dimension.");
         var y = Reuse(ref _output, input.Shape);
-        RowOps.Softmax<T>(input.ReadOnlySpan, y.Span, input.Shape[-1]);
+        // yᵢ = e^(xᵢ − m) / Σⱼ e^(xⱼ − m)
+        TensorOps.Softmax(input, y);
         return y;
     }
 
@@ -31,7 +31,8 @@ public sealed class Softmax<T> : Module<T> where T : unmanaged, IFloatingPointIe
     {
         CheckGradShape(_output, gradOutput);
         var dx = Reuse(ref _gradInput, gradOutput.Shape);
-        RowOps.SoftmaxBackward<T>(_output!.ReadOnlySpan, gradOutput.ReadOnlySpan, dx.Span, gradOutput.Shape[-1]);
+        // dx = y ⊙ (dy − ⟨dy, y⟩)
+        TensorOps.SoftmaxBackward(_output!, gradOutput, dx);
         return dx;
     }
 

@@ -1,7 +1,6 @@
 using System.Numerics;
 using NeuralNet.Modules;
 using NeuralNet.Tensors;
-using NeuralNet.Tensors.Kernels;
 
 namespace NeuralNet.Activations;
 
@@ -17,7 +16,8 @@ public sealed class Tanh<T> : Module<T> where T : unmanaged, IFloatingPointIeee7
     public override Tensor<T> Forward(Tensor<T> input)
     {
         var y = Reuse(ref _output, input.Shape);
-        Elementwise.TanhForward<T>(input.ReadOnlySpan, y.Span);
+        // y = tanh(x)
+        TensorOps.Tanh(input, y);
         return y;
     }
 
@@ -25,7 +25,8 @@ public sealed class Tanh<T> : Module<T> where T : unmanaged, IFloatingPointIeee7
     {
         CheckGradShape(_output, gradOutput);
         var dx = Reuse(ref _gradInput, gradOutput.Shape);
-        Elementwise.TanhBackward<T>(_output!.ReadOnlySpan, gradOutput.ReadOnlySpan, dx.Span);
+        // dx = dy ⊙ (1 − y²)
+        TensorOps.TanhBackward(_output!, gradOutput, dx);
         return dx;
     }
 

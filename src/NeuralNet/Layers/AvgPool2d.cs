@@ -1,6 +1,5 @@
 using System.Numerics;
 using NeuralNet.Tensors;
-using NeuralNet.Tensors.Kernels;
 
 namespace NeuralNet.Layers;
 
@@ -21,57 +20,15 @@ public sealed class AvgPool2d<T> : Pool2d<T> where T : unmanaged, IFloatingPoint
     /// <summary>Creates the layer; <paramref name="stride"/> defaults to <paramref name="kernelSize"/>.</summary>
     public AvgPool2d(int kernelSize, int? stride = null) : base(kernelSize, stride) { }
 
-    private protected override void ForwardPlanes(int first, int count)
+    private protected override void Pool(Tensor<T> x, Tensor<T> y)
     {
-        int k = KernelSize, s = Stride, inPlane = _h * _w, outPlane = _oh * _ow;
-        T scale = T.One / T.CreateChecked(k * k);
-        ReadOnlySpan<T> xAll = _input!.ReadOnlySpan;
-        Span<T> yAll = _output!.Span;
-        for (int plane = first; plane < first + count; plane++)
-        {
-            ReadOnlySpan<T> x = xAll.Slice(plane * inPlane, inPlane);
-            Span<T> y = yAll.Slice(plane * outPlane, outPlane);
-            for (int oh = 0; oh < _oh; oh++)
-            {
-                for (int ow = 0; ow < _ow; ow++)
-                {
-                    int top = oh * s * _w + ow * s;
-                    T sum = T.Zero;
-                    for (int i = 0; i < k; i++)
-                    {
-                        int row = top + i * _w;
-                        for (int j = 0; j < k; j++) sum += x[row + j];
-                    }
-                    y[oh * _ow + ow] = sum * scale;
-                }
-            }
-        }
+        // y[n,c,oh,ow] = (1/k²)·Σᵢⱼ x[n, c, oh·s + i, ow·s + j]
+        TensorOps.AvgPool2d(x, KernelSize, Stride, y);
     }
 
-    private protected override void BackwardPlanes(int first, int count)
+    private protected override void Unpool(Tensor<T> dy, Tensor<T> dx)
     {
-        int k = KernelSize, s = Stride, inPlane = _h * _w, outPlane = _oh * _ow;
-        T scale = T.One / T.CreateChecked(k * k);
-        ReadOnlySpan<T> dyAll = _gradOutput!.ReadOnlySpan;
-        Span<T> dxAll = _gradInput!.Span;
-        for (int plane = first; plane < first + count; plane++)
-        {
-            ReadOnlySpan<T> dy = dyAll.Slice(plane * outPlane, outPlane);
-            Span<T> dx = dxAll.Slice(plane * inPlane, inPlane);
-            dx.Clear();
-            for (int oh = 0; oh < _oh; oh++)
-            {
-                for (int ow = 0; ow < _ow; ow++)
-                {
-                    int top = oh * s * _w + ow * s;
-                    T g = dy[oh * _ow + ow] * scale;
-                    for (int i = 0; i < k; i++)
-                    {
-                        int row = top + i * _w;
-                        for (int j = 0; j < k; j++) dx[row + j] += g;
-                    }
-                }
-            }
-        }
+        // dx = 0, then dx[n, c, oh·s + i, ow·s + j] += dy[n,c,oh,ow] / k²
+        TensorOps.AvgPool2dBackward(dy, KernelSize, Stride, dx);
     }
 }

@@ -2,7 +2,6 @@ using System.Globalization;
 using System.Numerics;
 using NeuralNet.Modules;
 using NeuralNet.Tensors;
-using TensorPrimitives = System.Numerics.Tensors.TensorPrimitives;
 
 namespace NeuralNet.Layers;
 
@@ -31,14 +30,12 @@ namespace NeuralNet.Layers;
 /// </remarks>
 public abstract class BatchNorm<T> : Module<T> where T : unmanaged, IFloatingPointIeee754<T>
 {
-    private readonly ChannelWork _work;
+    private readonly double[] _mean;
+    private readonly double[] _variance;
     private readonly double[] _rstd;
-    private Tensor<T>? _input;
     private Tensor<T>? _xhat;
     private Tensor<T>? _output;
-    private Tensor<T>? _gradOutput;
     private Tensor<T>? _gradInput;
-    private int _n, _s;
     private bool _batchStatistics;
 
     /// <summary>Creates γ = 1, β = 0, running_mean = 0, running_var = 1.</summary>
@@ -54,8 +51,9 @@ public abstract class BatchNorm<T> : Module<T> where T : unmanaged, IFloatingPoi
         Bias = new Parameter<T>(new Tensor<T>(numFeatures));
         RunningMean = new Tensor<T>(numFeatures);
         RunningVar = new Tensor<T>(numFeatures);
+        _mean = new double[numFeatures];
+        _variance = new double[numFeatures];
         _rstd = new double[numFeatures];
-        _work = new ChannelWork(this);
         ResetParameters();
     }
 
@@ -115,15 +113,31 @@ public abstract class BatchNorm<T> : Module<T> where T : unmanaged, IFloatingPoi
     /// <summary>Normalizes <paramref name="input"/> (batch statistics in training, running ones in evaluation); same shape out.</summary>
     public override Tensor<T> Forward(Tensor<T> input)
     {
-        _s = SpatialSize(input);
-        _n = input.Shape[0];
+        int s = SpatialSize(input), n = input.Shape[0];
         _batchStatistics = IsTraining;
-        if (_batchStatistics && _n * _s < 2)
+        if (_batchStatistics && n * s < 2)
             throw new ShapeMismatchException($"{Name}.Forward: expected more than 1 value per channel when training, got input {input.Shape}.");
-        _input = input;
-        Reuse(ref _xhat, input.Shape);
+        var xhat = Reuse(ref _xhat, input.Shape);
         var y = Reuse(ref _output, input.Shape);
-        _work.Run(forward: true, NumFeatures, input.Length);
+        if (!_batchStatistics)
+        {
+            // Evaluation: μ, σ² are the running statistics.
+            for (int c = 0; c < NumFeatures; c++) (_mean[c], _variance[c]) = (double.CreateChecked(RunningMean[c]), double.CreateChecked(RunningVar[c]));
+        }
+        // Per channel c over its m = N·S values: (training) μ = (1/m)·Σ x, σ² = (1/m)·Σ (x − μ)²;
+        // r = 1/√(σ² + ε), x̂ = (x − μ)·r, y = γ·x̂ + β.
+        TensorOps.BatchNormForward(input, Weight.Value, Bias.Value, _batchStatistics, _mean, _variance, Eps, _rstd, xhat, y);
+        if (_batchStatistics)
+        {
+            // running ← (1 − momentum)·running + momentum·batch, with the unbiased σ²·m/(m − 1) (PyTorch).
+            int m = n * s;
+            double mo = Momentum;
+            for (int c = 0; c < NumFeatures; c++)
+            {
+                RunningMean[c] = T.CreateChecked((1 - mo) * double.CreateChecked(RunningMean[c]) + mo * _mean[c]);
+                RunningVar[c] = T.CreateChecked((1 - mo) * double.CreateChecked(RunningVar[c]) + mo * _variance[c] * m / (m - 1));
+            }
+        }
         return y;
     }
 
@@ -132,115 +146,12 @@ public abstract class BatchNorm<T> : Module<T> where T : unmanaged, IFloatingPoi
     {
         CheckGradShape(_output, gradOutput);
         var dx = Reuse(ref _gradInput, gradOutput.Shape);
-        _gradOutput = gradOutput;
-        _work.Run(forward: false, NumFeatures, gradOutput.Length);
-        _gradOutput = null;
+        // Per channel: dβ += Σ dy, dγ += Σ dy·x̂;
+        // dx = γ·r·(dy − Σ dy/m − x̂·Σ dy·x̂/m) in training, γ·r·dy in evaluation.
+        TensorOps.BatchNormBackward(gradOutput, _xhat!, Weight.Value, _rstd, _batchStatistics, Weight.Grad, Bias.Grad, dx);
         return dx;
-    }
-
-    /// <summary>Statistics, x̂ and y for channel <paramref name="c"/>; in training also its running statistics.</summary>
-    private void ForwardChannel(int c)
-    {
-        int n = _n, s = _s, channels = NumFeatures, m = n * s;
-        ReadOnlySpan<T> x = _input!.ReadOnlySpan;
-        Span<T> xhat = _xhat!.Span, y = _output!.Span;
-        double mean, variance;
-        if (_batchStatistics)
-        {
-            double sum = 0;
-            for (int i = 0; i < n; i++) sum += double.CreateChecked(TensorPrimitives.Sum(x.Slice((i * channels + c) * s, s)));
-            mean = sum / m;
-            // Two passes: σ² = mean((x − μ)²) does not cancel catastrophically, unlike E[x²] − μ².
-            T mu = T.CreateChecked(mean);
-            double squares = 0;
-            for (int i = 0; i < n; i++)
-            {
-                int at = (i * channels + c) * s;
-                Span<T> d = xhat.Slice(at, s);
-                TensorPrimitives.Subtract(x.Slice(at, s), mu, d);
-                squares += double.CreateChecked(TensorPrimitives.SumOfSquares<T>(d));
-            }
-            variance = squares / m;
-            double mo = Momentum;
-            RunningMean[c] = T.CreateChecked((1 - mo) * double.CreateChecked(RunningMean[c]) + mo * mean);
-            RunningVar[c] = T.CreateChecked((1 - mo) * double.CreateChecked(RunningVar[c]) + mo * variance * m / (m - 1));
-        }
-        else
-        {
-            mean = double.CreateChecked(RunningMean[c]);
-            variance = double.CreateChecked(RunningVar[c]);
-        }
-        double rstd = 1 / Math.Sqrt(variance + Eps);
-        _rstd[c] = rstd;
-        T r = T.CreateChecked(rstd), muT = T.CreateChecked(mean), gamma = Weight.Value[c], beta = Bias.Value[c];
-        for (int i = 0; i < n; i++)
-        {
-            int at = (i * channels + c) * s;
-            Span<T> xh = xhat.Slice(at, s);
-            if (_batchStatistics) TensorPrimitives.Multiply(xh, r, xh);   // xh held x − μ
-            else
-            {
-                TensorPrimitives.Subtract(x.Slice(at, s), muT, xh);
-                TensorPrimitives.Multiply(xh, r, xh);
-            }
-            Span<T> ys = y.Slice(at, s);
-            TensorPrimitives.Multiply<T>(xh, gamma, ys); // y = γ·x̂ + β
-            TensorPrimitives.Add<T>(ys, beta, ys);
-        }
-    }
-
-    /// <summary>dγ[c], dβ[c] and dx for channel <paramref name="c"/>.</summary>
-    private void BackwardChannel(int c)
-    {
-        int n = _n, s = _s, channels = NumFeatures, m = n * s;
-        ReadOnlySpan<T> dy = _gradOutput!.ReadOnlySpan, xhat = _xhat!.ReadOnlySpan;
-        Span<T> dx = _gradInput!.Span;
-        double sumDy = 0, sumDyXhat = 0;
-        for (int i = 0; i < n; i++)
-        {
-            int at = (i * channels + c) * s;
-            sumDy += double.CreateChecked(TensorPrimitives.Sum(dy.Slice(at, s)));
-            sumDyXhat += double.CreateChecked(TensorPrimitives.Dot(dy.Slice(at, s), xhat.Slice(at, s)));
-        }
-        Bias.Grad[c] += T.CreateChecked(sumDy);
-        Weight.Grad[c] += T.CreateChecked(sumDyXhat);
-        // dx = a·dy + b·x̂ + k3 with a = γ·r, and in training b = −a·Σdy·x̂/m, k3 = −a·Σdy/m (else 0).
-        double k1 = double.CreateChecked(Weight.Value[c]) * _rstd[c];
-        T a = T.CreateChecked(k1);
-        T b = _batchStatistics ? T.CreateChecked(-k1 * sumDyXhat / m) : T.Zero;
-        T k3 = _batchStatistics ? T.CreateChecked(-k1 * sumDy / m) : T.Zero;
-        for (int i = 0; i < n; i++)
-        {
-            int at = (i * channels + c) * s;
-            Span<T> d = dx.Slice(at, s);
-            TensorPrimitives.Multiply(dy.Slice(at, s), a, d);
-            if (!_batchStatistics) continue;
-            TensorPrimitives.MultiplyAdd<T>(xhat.Slice(at, s), b, d, d);
-            TensorPrimitives.Add<T>(d, k3, d);
-        }
     }
 
     public override string ToString() => string.Create(CultureInfo.InvariantCulture,
         $"{Name}({NumFeatures}, eps={Eps.ToString("R", CultureInfo.InvariantCulture).ToLowerInvariant()}, momentum={Momentum:R}, affine=True, track_running_stats=True)");
-
-    /// <summary>Runs channels in parallel blocks; allocated once per layer.</summary>
-    private sealed class ChannelWork(BatchNorm<T> owner) : PlaneBlocks
-    {
-        private bool _forward;
-
-        public void Run(bool forward, int channels, int elements)
-        {
-            _forward = forward;
-            Run(channels, elements);
-        }
-
-        protected override void Execute(int first, int count)
-        {
-            for (int c = first; c < first + count; c++)
-            {
-                if (_forward) owner.ForwardChannel(c);
-                else owner.BackwardChannel(c);
-            }
-        }
-    }
 }

@@ -2,7 +2,6 @@ using System.Globalization;
 using System.Numerics;
 using NeuralNet.Modules;
 using NeuralNet.Tensors;
-using TensorPrimitives = System.Numerics.Tensors.TensorPrimitives;
 
 namespace NeuralNet.Layers;
 
@@ -55,9 +54,15 @@ public sealed class Dropout<T> : Module<T> where T : unmanaged, IFloatingPointIe
         }
         bool fresh = _mask is null || _mask.Shape != input.Shape;
         var mask = Reuse(ref _mask, input.Shape);
-        if (fresh || !FreezeMask || !_hasMask) DrawMask(mask.Span);
+        if (fresh || !FreezeMask || !_hasMask)
+        {
+            // M[i] = 0 with probability p, else 1/(1 − p)
+            TensorOps.DropoutMask(_rng, P, mask.Span);
+            _hasMask = true;
+        }
+        // y = x ⊙ M
         var y = Reuse(ref _output, input.Shape);
-        TensorPrimitives.Multiply(input.ReadOnlySpan, mask.ReadOnlySpan, y.Span);
+        TensorOps.Multiply(input.ReadOnlySpan, mask.ReadOnlySpan, y.Span);
         _returned = y;
         return y;
     }
@@ -67,18 +72,10 @@ public sealed class Dropout<T> : Module<T> where T : unmanaged, IFloatingPointIe
     {
         CheckGradShape(_returned, gradOutput);
         if (_identity) return gradOutput;
+        // dx = dy ⊙ M
         var dx = Reuse(ref _gradInput, gradOutput.Shape);
-        TensorPrimitives.Multiply(gradOutput.ReadOnlySpan, _mask!.ReadOnlySpan, dx.Span);
+        TensorOps.Multiply(gradOutput.ReadOnlySpan, _mask!.ReadOnlySpan, dx.Span);
         return dx;
-    }
-
-    /// <summary>M[i] = 0 with probability p, else 1/(1 − p).</summary>
-    private void DrawMask(Span<T> mask)
-    {
-        T keep = T.One / (T.One - T.CreateChecked(P));
-        double p = P;
-        for (int i = 0; i < mask.Length; i++) mask[i] = _rng.NextDouble() < p ? T.Zero : keep;
-        _hasMask = true;
     }
 
     public override string ToString() => string.Create(CultureInfo.InvariantCulture, $"Dropout(p={P:R}, inplace=False)");

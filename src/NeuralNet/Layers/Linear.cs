@@ -3,7 +3,6 @@ using System.Numerics;
 using NeuralNet.Init;
 using NeuralNet.Modules;
 using NeuralNet.Tensors;
-using NeuralNet.Tensors.Kernels;
 
 namespace NeuralNet.Layers;
 
@@ -84,11 +83,9 @@ public sealed class Linear<T> : Module<T> where T : unmanaged, IFloatingPointIee
         int n = input.Rows;
         _input = input;
         var y = Reuse(ref _output, n, OutFeatures);
-        // y = b (broadcast), then y = 1·x·Wᵀ + 1·y.
-        if (Bias is not null) RowOps.BroadcastRows<T>(Bias.Value.ReadOnlySpan, y.Span);
-        Gemm.Multiply(false, true, n, OutFeatures, InFeatures,
-            T.One, input.ReadOnlySpan, InFeatures, Weight.Value.ReadOnlySpan, InFeatures,
-            Bias is null ? T.Zero : T.One, y.Span, OutFeatures);
+        // y = x·Wᵀ + b: y ← b in every row, then y += x·Wᵀ   (N, in)·(in, out) → (N, out)
+        if (Bias is not null) TensorOps.BroadcastRows(Bias.Value, y);
+        TensorOps.MatMul(input, Weight.Value, y, transposeB: true, accumulate: Bias is not null);
         return y;
     }
 
@@ -96,19 +93,14 @@ public sealed class Linear<T> : Module<T> where T : unmanaged, IFloatingPointIee
     {
         CheckGradShape(_output, gradOutput);
         var x = _input!;
-        int n = x.Rows;
-        // dW += dyᵀ·x: (out, N)·(N, in).
-        Gemm.Multiply(true, false, OutFeatures, InFeatures, n,
-            T.One, gradOutput.ReadOnlySpan, OutFeatures, x.ReadOnlySpan, InFeatures,
-            T.One, Weight.Grad.Span, InFeatures);
-        // db += Σₙ dy.
-        if (Bias is not null) RowOps.AccumulateColumnSums<T>(gradOutput.ReadOnlySpan, Bias.Grad.Span);
-        // dx = dy·W: (N, out)·(out, in).
+        // dW += dyᵀ·x   (out, N)·(N, in) → (out, in)
+        TensorOps.MatMul(gradOutput, x, Weight.Grad, transposeA: true, accumulate: true);
+        // db += Σₙ dy   (out)
+        if (Bias is not null) TensorOps.AccumulateColumnSums(gradOutput, Bias.Grad);
+        // dx = dy·W     (N, out)·(out, in) → (N, in)
         if (!ComputeInputGradient) return UnrequestedGradient(ref _zeroGradInput, x.Shape);
         var dx = Reuse(ref _gradInput, x.Shape);
-        Gemm.Multiply(false, false, n, InFeatures, OutFeatures,
-            T.One, gradOutput.ReadOnlySpan, OutFeatures, Weight.Value.ReadOnlySpan, InFeatures,
-            T.Zero, dx.Span, InFeatures);
+        TensorOps.MatMul(gradOutput, Weight.Value, dx);
         return dx;
     }
 

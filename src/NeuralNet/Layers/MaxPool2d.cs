@@ -1,7 +1,5 @@
 using System.Numerics;
 using NeuralNet.Tensors;
-using NeuralNet.Tensors.Kernels;
-using TensorPrimitives = System.Numerics.Tensors.TensorPrimitives;
 
 namespace NeuralNet.Layers;
 
@@ -27,93 +25,16 @@ public sealed class MaxPool2d<T> : Pool2d<T> where T : unmanaged, IFloatingPoint
     /// <summary>Creates the layer; <paramref name="stride"/> defaults to <paramref name="kernelSize"/>.</summary>
     public MaxPool2d(int kernelSize, int? stride = null) : base(kernelSize, stride) { }
 
-    private protected override void PrepareForward(int outputLength)
+    private protected override void Pool(Tensor<T> x, Tensor<T> y)
     {
-        if (_argmax.Length < outputLength) _argmax = new int[outputLength];
+        if (_argmax.Length < y.Length) _argmax = new int[y.Length];
+        // y = max over each k×k window; a(n,c,oh,ow) = where it was.
+        TensorOps.MaxPool2d(x, KernelSize, Stride, y, _argmax.AsSpan(0, y.Length));
     }
 
-    private protected override void ForwardPlanes(int first, int count)
+    private protected override void Unpool(Tensor<T> dy, Tensor<T> dx)
     {
-        int inPlane = _h * _w, outPlane = _oh * _ow;
-        ReadOnlySpan<T> xAll = _input!.ReadOnlySpan;
-        Span<T> yAll = _output!.Span;
-        for (int plane = first; plane < first + count; plane++)
-        {
-            ReadOnlySpan<T> x = xAll.Slice(plane * inPlane, inPlane);
-            Span<T> y = yAll.Slice(plane * outPlane, outPlane);
-            Span<int> arg = _argmax.AsSpan(plane * outPlane, outPlane);
-            // TensorPrimitives.Max is NaN when any element is: such (rare) planes take the exact NaN-aware loop.
-            if (T.IsNaN(TensorPrimitives.Max(x))) PoolWithNaN(x, y, arg);
-            else Pool(x, y, arg);
-        }
-    }
-
-    /// <summary>
-    /// One plane without NaNs. Which element wins is data-dependent, so a branch per element would mispredict half
-    /// the time (measured 4× slower); the index is selected with an integer mask and the value with MaxNative.
-    /// </summary>
-    private void Pool(ReadOnlySpan<T> x, Span<T> y, Span<int> arg)
-    {
-        int k = KernelSize, s = Stride, w = _w, oh = _oh, ow = _ow;
-        for (int r = 0; r < oh; r++)
-        {
-            for (int c = 0; c < ow; c++)
-            {
-                int top = r * s * w + c * s, best = top;
-                T max = x[top];
-                for (int i = 0; i < k; i++)
-                {
-                    int row = top + i * w;
-                    for (int j = 0; j < k; j++)
-                    {
-                        T v = x[row + j];
-                        int take = -(v > max ? 1 : 0); // all ones when v is a new maximum: ties keep the first
-                        best = (best & ~take) | ((row + j) & take);
-                        max = T.MaxNative(max, v);
-                    }
-                }
-                y[r * ow + c] = max;
-                arg[r * ow + c] = best;
-            }
-        }
-    }
-
-    /// <summary>One plane that holds a NaN: a NaN wins its window (the last one, as PyTorch).</summary>
-    private void PoolWithNaN(ReadOnlySpan<T> x, Span<T> y, Span<int> arg)
-    {
-        int k = KernelSize, s = Stride, w = _w, oh = _oh, ow = _ow;
-        for (int r = 0; r < oh; r++)
-        {
-            for (int c = 0; c < ow; c++)
-            {
-                int top = r * s * w + c * s, best = top;
-                T max = x[top];
-                for (int i = 0; i < k; i++)
-                {
-                    for (int j = 0; j < k; j++)
-                    {
-                        T v = x[top + i * w + j];
-                        if (v > max || T.IsNaN(v)) (max, best) = (v, top + i * w + j);
-                    }
-                }
-                y[r * ow + c] = max;
-                arg[r * ow + c] = best;
-            }
-        }
-    }
-
-    private protected override void BackwardPlanes(int first, int count)
-    {
-        int inPlane = _h * _w, outPlane = _oh * _ow;
-        ReadOnlySpan<T> dyAll = _gradOutput!.ReadOnlySpan;
-        Span<T> dxAll = _gradInput!.Span;
-        for (int plane = first; plane < first + count; plane++)
-        {
-            ReadOnlySpan<T> dy = dyAll.Slice(plane * outPlane, outPlane);
-            ReadOnlySpan<int> arg = _argmax.AsSpan(plane * outPlane, outPlane);
-            Span<T> dx = dxAll.Slice(plane * inPlane, inPlane);
-            dx.Clear();
-            for (int o = 0; o < outPlane; o++) dx[arg[o]] += dy[o];
-        }
+        // dx = 0, then dx[n,c, a] += dy[n,c,oh,ow].
+        TensorOps.MaxPool2dBackward(dy, _argmax.AsSpan(0, dy.Length), KernelSize, Stride, dx);
     }
 }

@@ -1,8 +1,6 @@
 using System.Globalization;
 using System.Numerics;
-using TensorPrimitives = System.Numerics.Tensors.TensorPrimitives;
 using NeuralNet.Tensors;
-using NeuralNet.Tensors.Kernels;
 
 namespace NeuralNet.Losses;
 
@@ -24,6 +22,7 @@ public sealed class CrossEntropyLoss<T> : Loss<T> where T : unmanaged, IFloating
     private Tensor<T>? _grad;
     private Tensor<T>? _softTarget;
     private int[] _labels = [];
+    private T[] _lse = [];   // per row: log Σ_c e^(x[n,c])
     private int _n;
 
     /// <summary>Creates the loss; <paramref name="labelSmoothing"/> ε must be in [0, 1).</summary>
@@ -58,17 +57,15 @@ public sealed class CrossEntropyLoss<T> : Loss<T> where T : unmanaged, IFloating
         _n = n;
 
         var p = Reuse(ref _probs, logits.Shape);
+        Span<T> lse = LogSumExpBuffer(n);
+        // lseₙ = log Σ_c e^(x[n,c]) and p = e^(x − lse) = softmax(x), row by row (the row maximum subtracted first).
+        TensorOps.LogSumExp(logits, lse, p);
         double eps = LabelSmoothing, total = 0;
         for (int i = 0; i < n; i++)
         {
-            ReadOnlySpan<T> x = logits.Row(i);
-            Span<T> pr = p.Row(i);
-            double lse = double.CreateChecked(RowOps.LogSumExp(x, pr));
-            // pr holds exp(x − m) / … recomputed exactly as exp(x − lse).
-            TensorPrimitives.Subtract(x, T.CreateChecked(lse), pr);
-            TensorPrimitives.Exp(pr, pr);
-            double loss = lse - (1 - eps) * double.CreateChecked(x[_labels[i]]);
-            if (eps > 0) loss -= eps / c * double.CreateChecked(TensorPrimitives.Sum(x));
+            // −Σ_c q_c·log p_c = lse − Σ_c q_c·x_c, with q = (1 − ε)·onehot + ε/C.
+            double loss = double.CreateChecked(lse[i]) - (1 - eps) * double.CreateChecked(logits[i, _labels[i]]);
+            if (eps > 0) loss -= eps / c * double.CreateChecked(TensorOps.Sum<T>(logits.Row(i)));
             total += loss;
         }
         return T.CreateChecked(total / n);
@@ -100,21 +97,16 @@ public sealed class CrossEntropyLoss<T> : Loss<T> where T : unmanaged, IFloating
         var q = Reuse(ref _softTarget, input.Shape);
         var p = Reuse(ref _probs, input.Shape);
         double eps = LabelSmoothing, total = 0;
+        target.CopyTo(q);
+        // q ← (1 − ε)·q + ε/C
+        if (eps > 0) TensorOps.Affine<T>(q.ReadOnlySpan, T.CreateChecked(1 - eps), T.CreateChecked(eps / c), q.Span);
+        Span<T> lse = LogSumExpBuffer(n);
+        TensorOps.LogSumExp(input, lse, p);
         for (int i = 0; i < n; i++)
         {
-            ReadOnlySpan<T> x = input.Row(i);
-            Span<T> qr = q.Row(i), pr = p.Row(i);
-            target.Row(i).CopyTo(qr);
-            if (eps > 0)
-            {
-                TensorPrimitives.Multiply(qr, T.CreateChecked(1 - eps), qr);
-                TensorPrimitives.Add(qr, T.CreateChecked(eps / c), qr);
-            }
-            double lse = double.CreateChecked(RowOps.LogSumExp(x, pr));
-            TensorPrimitives.Subtract(x, T.CreateChecked(lse), pr);
-            TensorPrimitives.Exp(pr, pr);
             // −Σ q (x − lse) = lse·Σq − ⟨q, x⟩
-            total += lse * double.CreateChecked(TensorPrimitives.Sum<T>(qr)) - double.CreateChecked(TensorPrimitives.Dot(qr, x));
+            ReadOnlySpan<T> qr = q.Row(i);
+            total += double.CreateChecked(lse[i]) * double.CreateChecked(TensorOps.Sum(qr)) - double.CreateChecked(TensorOps.Dot(qr, input.Row(i)));
         }
         return T.CreateChecked(total / n);
     }
@@ -133,26 +125,28 @@ public sealed class CrossEntropyLoss<T> : Loss<T> where T : unmanaged, IFloating
             {
                 Span<T> gr = g.Row(i);
                 ReadOnlySpan<T> qr = _softTarget.Row(i);
-                T sumQ = TensorPrimitives.Sum(qr);
-                TensorPrimitives.Multiply(p.Row(i), sumQ, gr);
-                TensorPrimitives.Subtract(gr, qr, gr);
-                TensorPrimitives.Multiply(gr, invN, gr);
+                TensorOps.Multiply<T>(p.Row(i), TensorOps.Sum(qr), gr);
+                TensorOps.Subtract<T>(gr, qr, gr);
             }
-            return g;
         }
-        T eps = T.CreateChecked(LabelSmoothing);
-        T offTarget = eps / T.CreateChecked(c);
-        T onTarget = T.One - eps;
-        for (int i = 0; i < _n; i++)
+        else
         {
-            Span<T> gr = g.Row(i);
-            ReadOnlySpan<T> pr = p.Row(i);
-            if (LabelSmoothing > 0) TensorPrimitives.Subtract(pr, offTarget, gr);
-            else pr.CopyTo(gr);
-            gr[_labels[i]] -= onTarget;
-            TensorPrimitives.Multiply(gr, invN, gr);
+            // p − q with q = (1 − ε)·onehot + ε/C: subtract ε/C everywhere, then 1 − ε at the label.
+            T eps = T.CreateChecked(LabelSmoothing);
+            if (LabelSmoothing > 0) TensorOps.Add<T>(p.ReadOnlySpan, -(eps / T.CreateChecked(c)), g.Span);
+            else p.CopyTo(g);
+            for (int i = 0; i < _n; i++) g[i, _labels[i]] -= T.One - eps;
         }
+        // dx = (p − q)/N
+        TensorOps.Multiply<T>(g.ReadOnlySpan, invN, g.Span);
         return g;
+    }
+
+    /// <summary>N elements of the per-row log-sum-exp buffer, grown when the batch grows.</summary>
+    private Span<T> LogSumExpBuffer(int n)
+    {
+        if (_lse.Length < n) _lse = new T[n];
+        return _lse.AsSpan(0, n);
     }
 
     private static int CheckLogits(Tensor<T> logits)

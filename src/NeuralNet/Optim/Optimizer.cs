@@ -1,7 +1,6 @@
 using System.Numerics;
 using NeuralNet.Modules;
 using NeuralNet.Tensors;
-using NeuralNet.Tensors.Kernels;
 
 namespace NeuralNet.Optim;
 
@@ -50,7 +49,7 @@ public abstract class Optimizer<T> where T : unmanaged, IFloatingPointIeee754<T>
     {
         StepCount++;
         _job ??= new StepJob(this);
-        Parallelism.Run(_job, _job.Chunks.Length);
+        TensorOps.RunParts(_job, _job.Chunks.Length);
     }
 
     /// <summary>Elements per parallel chunk of <see cref="Step"/>.</summary>
@@ -64,7 +63,8 @@ public abstract class Optimizer<T> where T : unmanaged, IFloatingPointIeee754<T>
     /// </summary>
     protected abstract void Update(int index, int offset, Span<T> value, ReadOnlySpan<T> grad);
 
-    private sealed class StepJob : IParallelWork
+    /// <summary>The chunks of every parameter, updated in parallel; built once, so a step allocates nothing.</summary>
+    private sealed class StepJob : PartitionedWork
     {
         private readonly Optimizer<T> _owner;
 
@@ -82,7 +82,7 @@ public abstract class Optimizer<T> where T : unmanaged, IFloatingPointIeee754<T>
 
         public (int Index, int Offset, int Length)[] Chunks { get; }
 
-        public void Execute(int part)
+        public override void Execute(int part)
         {
             var (i, off, len) = Chunks[part];
             var p = _owner._parameters[i];

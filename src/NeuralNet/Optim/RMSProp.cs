@@ -1,5 +1,4 @@
 using System.Numerics;
-using System.Runtime.Intrinsics;
 using NeuralNet.Modules;
 using NeuralNet.Tensors;
 
@@ -57,57 +56,11 @@ public sealed class RMSProp<T> : Optimizer<T> where T : unmanaged, IFloatingPoin
 
     protected override void Update(int index, int offset, Span<T> value, ReadOnlySpan<T> grad)
     {
-        T lr = T.CreateChecked(LearningRate), a = T.CreateChecked(Alpha), ca = T.One - a;
-        T eps = T.CreateChecked(Eps), wd = T.CreateChecked(WeightDecay), mu = T.CreateChecked(Momentum);
         Span<T> v = _square[index].Span.Slice(offset, value.Length);
         Span<T> b = Momentum > 0 ? _momentum[index].Span.Slice(offset, value.Length) : default;
         Span<T> gAvg = Centered ? _gradAvg[index].Span.Slice(offset, value.Length) : default;
-        int i = 0;
-        if (Vector256.IsHardwareAccelerated && Vector256<T>.IsSupported)
-        {
-            var va = Vector256.Create(a); var vca = Vector256.Create(ca); var veps = Vector256.Create(eps);
-            var vwd = Vector256.Create(wd); var vmu = Vector256.Create(mu); var vlr = Vector256.Create(lr);
-            for (; i <= value.Length - Vector256<T>.Count; i += Vector256<T>.Count)
-            {
-                var th = Vector256.Create((ReadOnlySpan<T>)value.Slice(i));
-                var g = Vector256.Create(grad.Slice(i)) + vwd * th;
-                var vi = va * Vector256.Create((ReadOnlySpan<T>)v.Slice(i)) + vca * g * g;
-                vi.CopyTo(v.Slice(i));
-                Vector256<T> d;
-                if (Centered)
-                {
-                    var ga = va * Vector256.Create((ReadOnlySpan<T>)gAvg.Slice(i)) + vca * g;
-                    ga.CopyTo(gAvg.Slice(i));
-                    d = Vector256.Sqrt(vi - ga * ga) + veps;
-                }
-                else d = Vector256.Sqrt(vi) + veps;
-                if (Momentum > 0)
-                {
-                    var bi = vmu * Vector256.Create((ReadOnlySpan<T>)b.Slice(i)) + g / d;
-                    bi.CopyTo(b.Slice(i));
-                    (th - vlr * bi).CopyTo(value.Slice(i));
-                }
-                else (th - vlr * g / d).CopyTo(value.Slice(i));
-            }
-        }
-        for (; i < value.Length; i++)
-        {
-            T g = grad[i] + wd * value[i];
-            v[i] = a * v[i] + ca * g * g;
-            T d;
-            if (Centered)
-            {
-                gAvg[i] = a * gAvg[i] + ca * g;
-                d = T.Sqrt(v[i] - gAvg[i] * gAvg[i]) + eps;
-            }
-            else d = T.Sqrt(v[i]) + eps;
-            if (Momentum > 0)
-            {
-                b[i] = mu * b[i] + g / d;
-                value[i] -= lr * b[i];
-            }
-            else value[i] -= lr * g / d;
-        }
+        // v ← αv + (1 − α)g²;  d = √v + ε (centered: √(v − ḡ²) + ε);  θ ← θ − η·g/d (momentum: b ← μb + g/d, θ ← θ − η·b)
+        TensorOps.RmsPropStep(value, grad, v, b, gAvg, LearningRate, Alpha, Eps, WeightDecay, Momentum, Centered);
     }
 
     public override string ToString() => $"RMSProp(lr={LearningRate}, alpha={Alpha}, eps={Eps}, momentum={Momentum}, centered={Centered})";

@@ -1,5 +1,4 @@
 using System.Numerics;
-using System.Runtime.Intrinsics;
 using NeuralNet.Modules;
 using NeuralNet.Tensors;
 
@@ -52,41 +51,15 @@ public sealed class SGD<T> : Optimizer<T> where T : unmanaged, IFloatingPointIee
 
     protected override void Update(int index, int offset, Span<T> value, ReadOnlySpan<T> grad)
     {
-        T lr = T.CreateChecked(LearningRate), wd = T.CreateChecked(WeightDecay), mu = T.CreateChecked(Momentum);
-        T keep = T.One - T.CreateChecked(Dampening);
-        bool first = StepCount == 1;
-        Span<T> buf = Momentum > 0 ? _momentum[index].Span.Slice(offset, value.Length) : default;
-        int i = 0;
-        if (Vector256.IsHardwareAccelerated && Vector256<T>.IsSupported)
+        if (Momentum == 0)
         {
-            var vlr = Vector256.Create(lr);
-            var vwd = Vector256.Create(wd);
-            var vmu = Vector256.Create(mu);
-            var vkeep = Vector256.Create(keep);
-            for (; i <= value.Length - Vector256<T>.Count; i += Vector256<T>.Count)
-            {
-                var th = Vector256.Create((ReadOnlySpan<T>)value.Slice(i));
-                var g = Vector256.Create(grad.Slice(i)) + vwd * th;
-                if (Momentum > 0)
-                {
-                    var b = first ? g : vmu * Vector256.Create((ReadOnlySpan<T>)buf.Slice(i)) + vkeep * g;
-                    b.CopyTo(buf.Slice(i));
-                    g = Nesterov ? g + vmu * b : b;
-                }
-                (th - vlr * g).CopyTo(value.Slice(i));
-            }
+            // θ ← θ − η·(∇θ + λθ)
+            TensorOps.SgdStep(value, grad, LearningRate, WeightDecay);
+            return;
         }
-        for (; i < value.Length; i++)
-        {
-            T g = grad[i] + wd * value[i];
-            if (Momentum > 0)
-            {
-                T b = first ? g : mu * buf[i] + keep * g;
-                buf[i] = b;
-                g = Nesterov ? g + mu * b : b;
-            }
-            value[i] -= lr * g;
-        }
+        // g = ∇θ + λθ;  b ← g (t = 1) or μ·b + (1 − τ)·g;  θ ← θ − η·(g + μ·b) (Nesterov) or θ − η·b
+        Span<T> b = _momentum[index].Span.Slice(offset, value.Length);
+        TensorOps.SgdMomentumStep(value, grad, b, LearningRate, WeightDecay, Momentum, Dampening, Nesterov, firstStep: StepCount == 1);
     }
 
     public override string ToString() => $"SGD(lr={LearningRate}, momentum={Momentum}, nesterov={Nesterov}, weight_decay={WeightDecay})";

@@ -7,6 +7,11 @@ namespace NeuralNet.Tensors;
 /// computation those call goes through here. It is also where the process-wide kernel settings are made (the thread
 /// count and the instruction set), and the seam where another backend would plug in.
 /// </summary>
+/// <remarks>
+/// Shapes are checked here, once, with messages that name the operation and the shapes; the kernels behind
+/// (<c>NeuralNet.Tensors.Kernels</c>) take spans and sizes and only assert. Destinations come last and are
+/// overwritten unless the method says it accumulates (+=). Nothing allocates once buffers are sized.
+/// </remarks>
 public static partial class TensorOps
 {
     /// <summary>
@@ -28,4 +33,10 @@ public static partial class TensorOps
 
     /// <summary>The widest instruction set this CPU and runtime support.</summary>
     public static SimdLevel BestInstructionSet => Simd.Best;
+
+    /// <summary>
+    /// Runs parts 0 … <paramref name="parts"/> − 1 of <paramref name="work"/> on up to <see cref="Threads"/> threads and
+    /// waits for all. Called from inside a part, the parts run on the calling thread.
+    /// </summary>
+    internal static void RunParts(PartitionedWork work, int parts) => Parallelism.Run(work, parts);
 }

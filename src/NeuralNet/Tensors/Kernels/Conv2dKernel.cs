@@ -1,5 +1,4 @@
 using System.Numerics;
-using System.Numerics.Tensors;
 using System.Runtime.CompilerServices;
 
 namespace NeuralNet.Tensors.Kernels;
@@ -83,10 +82,10 @@ internal sealed unsafe class Conv2dKernel<T> : IParallelWork where T : unmanaged
         }
         // Partial sums in chunk order.
         int wLen = _o * FieldSize;
-        for (int c = 0; c < _chunks; c++) TensorPrimitives.Add(weightGrad, _dw.AsSpan(c * wLen, wLen), weightGrad);
+        for (int c = 0; c < _chunks; c++) Elementwise.Add(weightGrad, _dw.AsSpan(c * wLen, wLen), weightGrad);
         if (_hasBias)
         {
-            for (int c = 0; c < _chunks; c++) TensorPrimitives.Add(biasGrad, _db.AsSpan(c * _o, _o), biasGrad);
+            for (int c = 0; c < _chunks; c++) Elementwise.Add(biasGrad, _db.AsSpan(c * _o, _o), biasGrad);
         }
     }
 
@@ -199,7 +198,7 @@ internal sealed unsafe class Conv2dKernel<T> : IParallelWork where T : unmanaged
             for (int oc = 0; oc < _o; oc++)
             {
                 T sum = T.Zero;
-                for (int n = start; n < end; n++) sum += TensorPrimitives.Sum(new ReadOnlySpan<T>(_g + n * gStride + (long)oc * p, p));
+                for (int n = start; n < end; n++) sum += Elementwise.Sum(new ReadOnlySpan<T>(_g + n * gStride + (long)oc * p, p));
                 db[oc] = sum;
             }
         }

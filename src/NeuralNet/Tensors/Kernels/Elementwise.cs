@@ -1,22 +1,25 @@
+using System.Diagnostics.CodeAnalysis;
 using System.Numerics;
-using System.Numerics.Tensors;
 using System.Runtime.CompilerServices;
-using System.Runtime.InteropServices;
-using System.Runtime.Intrinsics;
 
 namespace NeuralNet.Tensors.Kernels;
 
 /// <summary>
-/// Vectorized elementwise kernels for the activations' forward and backward passes.
-/// Destination last, as in TensorPrimitives; no allocation. The loops are a Vector256 body and a scalar tail.
+/// Elementwise kernels: the activations' forward and backward passes, arithmetic on spans, and the reductions
+/// (sum, dot product, maximum). Destination last, as in TensorPrimitives; lengths checked once here; no allocation.
+/// Each is one operator struct (<c>Elementwise.Operators.cs</c>) run by <see cref="ElementwiseDriver"/>, which picks
+/// the Vector512, Vector256 or scalar form from <see cref="Simd.Active"/>. <see cref="ElementwiseReference"/> is the
+/// plain-loop specification.
 /// </summary>
-public static class Elementwise
+public static partial class Elementwise
 {
+    // ---- activations ----------------------------------------------------------------------------
+
     /// <summary>y = max(x, 0).</summary>
     public static void ReluForward<T>(ReadOnlySpan<T> x, Span<T> y) where T : unmanaged, IFloatingPointIeee754<T>
     {
         CheckLengths(x.Length, y.Length, nameof(ReluForward));
-        TensorPrimitives.Max(x, T.Zero, y);
+        ElementwiseDriver.Unary<T, ReluOperator<T>>(x, y);
     }
 
     /// <summary>dx = dy where y &gt; 0, else 0 (the mask is read from the output; at x = 0 the derivative is taken as 0).</summary>
@@ -24,38 +27,14 @@ public static class Elementwise
     {
         CheckLengths(y.Length, dy.Length, nameof(ReluBackward));
         CheckLengths(y.Length, dx.Length, nameof(ReluBackward));
-        int i = 0;
-        if (Vector256.IsHardwareAccelerated && Vector256<T>.IsSupported)
-        {
-            ref T ry = ref MemoryMarshal.GetReference(y);
-            ref T rdy = ref MemoryMarshal.GetReference(dy);
-            ref T rdx = ref MemoryMarshal.GetReference(dx);
-            for (; i <= y.Length - Vector256<T>.Count; i += Vector256<T>.Count)
-            {
-                var mask = Vector256.GreaterThan(Vector256.LoadUnsafe(ref ry, (nuint)i), Vector256<T>.Zero);
-                (Vector256.LoadUnsafe(ref rdy, (nuint)i) & mask).StoreUnsafe(ref rdx, (nuint)i);
-            }
-        }
-        for (; i < y.Length; i++) dx[i] = y[i] > T.Zero ? dy[i] : T.Zero;
+        ElementwiseDriver.Binary<T, ReluBackwardOperator<T>>(y, dy, dx);
     }
 
     /// <summary>y = x for x &gt; 0, slope·x otherwise.</summary>
     public static void LeakyReluForward<T>(ReadOnlySpan<T> x, T slope, Span<T> y) where T : unmanaged, IFloatingPointIeee754<T>
     {
         CheckLengths(x.Length, y.Length, nameof(LeakyReluForward));
-        int i = 0;
-        if (Vector256.IsHardwareAccelerated && Vector256<T>.IsSupported)
-        {
-            var vs = Vector256.Create(slope);
-            ref T rx = ref MemoryMarshal.GetReference(x);
-            ref T ry = ref MemoryMarshal.GetReference(y);
-            for (; i <= x.Length - Vector256<T>.Count; i += Vector256<T>.Count)
-            {
-                var v = Vector256.LoadUnsafe(ref rx, (nuint)i);
-                Vector256.ConditionalSelect(Vector256.GreaterThan(v, Vector256<T>.Zero), v, v * vs).StoreUnsafe(ref ry, (nuint)i);
-            }
-        }
-        for (; i < x.Length; i++) y[i] = x[i] > T.Zero ? x[i] : slope * x[i];
+        ElementwiseDriver.Unary(new LeakyReluOperator<T>(slope), x, y);
     }
 
     /// <summary>dx = dy for x &gt; 0, slope·dy otherwise.</summary>
@@ -63,29 +42,14 @@ public static class Elementwise
     {
         CheckLengths(x.Length, dy.Length, nameof(LeakyReluBackward));
         CheckLengths(x.Length, dx.Length, nameof(LeakyReluBackward));
-        int i = 0;
-        if (Vector256.IsHardwareAccelerated && Vector256<T>.IsSupported)
-        {
-            var vs = Vector256.Create(slope);
-            ref T rx = ref MemoryMarshal.GetReference(x);
-            ref T rdy = ref MemoryMarshal.GetReference(dy);
-            ref T rdx = ref MemoryMarshal.GetReference(dx);
-            for (; i <= x.Length - Vector256<T>.Count; i += Vector256<T>.Count)
-            {
-                var g = Vector256.LoadUnsafe(ref rdy, (nuint)i);
-                var positive = Vector256.GreaterThan(Vector256.LoadUnsafe(ref rx, (nuint)i), Vector256<T>.Zero);
-                Vector256.ConditionalSelect(positive, g, g * vs).StoreUnsafe(ref rdx, (nuint)i);
-            }
-        }
-        for (; i < x.Length; i++) dx[i] = x[i] > T.Zero ? dy[i] : slope * dy[i];
+        ElementwiseDriver.Binary(new LeakyReluBackwardOperator<T>(slope), x, dy, dx);
     }
 
     /// <summary>y = σ(x) = 1 / (1 + e^(−x)).</summary>
     public static void SigmoidForward<T>(ReadOnlySpan<T> x, Span<T> y) where T : unmanaged, IFloatingPointIeee754<T>
     {
         CheckLengths(x.Length, y.Length, nameof(SigmoidForward));
-        if (x.IsEmpty) return; // TensorPrimitives.Sigmoid rejects empty spans
-        TensorPrimitives.Sigmoid(x, y);
+        ElementwiseDriver.Unary<T, SigmoidOperator<T>>(x, y);
     }
 
     /// <summary>dx = dy · y · (1 − y), from the saved output y = σ(x).</summary>
@@ -93,26 +57,14 @@ public static class Elementwise
     {
         CheckLengths(y.Length, dy.Length, nameof(SigmoidBackward));
         CheckLengths(y.Length, dx.Length, nameof(SigmoidBackward));
-        int i = 0;
-        if (Vector256.IsHardwareAccelerated && Vector256<T>.IsSupported)
-        {
-            ref T ry = ref MemoryMarshal.GetReference(y);
-            ref T rdy = ref MemoryMarshal.GetReference(dy);
-            ref T rdx = ref MemoryMarshal.GetReference(dx);
-            for (; i <= y.Length - Vector256<T>.Count; i += Vector256<T>.Count)
-            {
-                var v = Vector256.LoadUnsafe(ref ry, (nuint)i);
-                (Vector256.LoadUnsafe(ref rdy, (nuint)i) * v * (Vector256<T>.One - v)).StoreUnsafe(ref rdx, (nuint)i);
-            }
-        }
-        for (; i < y.Length; i++) dx[i] = dy[i] * y[i] * (T.One - y[i]);
+        ElementwiseDriver.Binary<T, SigmoidBackwardOperator<T>>(y, dy, dx);
     }
 
     /// <summary>y = tanh(x).</summary>
     public static void TanhForward<T>(ReadOnlySpan<T> x, Span<T> y) where T : unmanaged, IFloatingPointIeee754<T>
     {
         CheckLengths(x.Length, y.Length, nameof(TanhForward));
-        TensorPrimitives.Tanh(x, y);
+        ElementwiseDriver.Unary<T, TanhOperator<T>>(x, y);
     }
 
     /// <summary>dx = dy · (1 − y²), from the saved output y = tanh(x).</summary>
@@ -120,24 +72,93 @@ public static class Elementwise
     {
         CheckLengths(y.Length, dy.Length, nameof(TanhBackward));
         CheckLengths(y.Length, dx.Length, nameof(TanhBackward));
-        int i = 0;
-        if (Vector256.IsHardwareAccelerated && Vector256<T>.IsSupported)
-        {
-            ref T ry = ref MemoryMarshal.GetReference(y);
-            ref T rdy = ref MemoryMarshal.GetReference(dy);
-            ref T rdx = ref MemoryMarshal.GetReference(dx);
-            for (; i <= y.Length - Vector256<T>.Count; i += Vector256<T>.Count)
-            {
-                var v = Vector256.LoadUnsafe(ref ry, (nuint)i);
-                (Vector256.LoadUnsafe(ref rdy, (nuint)i) * (Vector256<T>.One - v * v)).StoreUnsafe(ref rdx, (nuint)i);
-            }
-        }
-        for (; i < y.Length; i++) dx[i] = dy[i] * (T.One - y[i] * y[i]);
+        ElementwiseDriver.Binary<T, TanhBackwardOperator<T>>(y, dy, dx);
     }
+
+    // ---- arithmetic -----------------------------------------------------------------------------
+
+    /// <summary>z = x + y.</summary>
+    public static void Add<T>(ReadOnlySpan<T> x, ReadOnlySpan<T> y, Span<T> z) where T : unmanaged, IFloatingPointIeee754<T>
+    {
+        CheckLengths(x.Length, y.Length, nameof(Add));
+        CheckLengths(x.Length, z.Length, nameof(Add));
+        ElementwiseDriver.Binary<T, AddOperator<T>>(x, y, z);
+    }
+
+    /// <summary>z = x − y.</summary>
+    public static void Subtract<T>(ReadOnlySpan<T> x, ReadOnlySpan<T> y, Span<T> z) where T : unmanaged, IFloatingPointIeee754<T>
+    {
+        CheckLengths(x.Length, y.Length, nameof(Subtract));
+        CheckLengths(x.Length, z.Length, nameof(Subtract));
+        ElementwiseDriver.Binary<T, SubtractOperator<T>>(x, y, z);
+    }
+
+    /// <summary>z = x ⊙ y.</summary>
+    public static void Multiply<T>(ReadOnlySpan<T> x, ReadOnlySpan<T> y, Span<T> z) where T : unmanaged, IFloatingPointIeee754<T>
+    {
+        CheckLengths(x.Length, y.Length, nameof(Multiply));
+        CheckLengths(x.Length, z.Length, nameof(Multiply));
+        ElementwiseDriver.Binary<T, MultiplyOperator<T>>(x, y, z);
+    }
+
+    /// <summary>w = x ⊙ y + z (two roundings, not fused).</summary>
+    public static void MultiplyAdd<T>(ReadOnlySpan<T> x, ReadOnlySpan<T> y, ReadOnlySpan<T> z, Span<T> w) where T : unmanaged, IFloatingPointIeee754<T>
+    {
+        CheckLengths(x.Length, y.Length, nameof(MultiplyAdd));
+        CheckLengths(x.Length, z.Length, nameof(MultiplyAdd));
+        CheckLengths(x.Length, w.Length, nameof(MultiplyAdd));
+        ElementwiseDriver.Ternary<T, MultiplyAddOperator<T>>(x, y, z, w);
+    }
+
+    /// <summary>y = x + s.</summary>
+    public static void Add<T>(ReadOnlySpan<T> x, T s, Span<T> y) where T : unmanaged, IFloatingPointIeee754<T>
+    {
+        CheckLengths(x.Length, y.Length, nameof(Add));
+        ElementwiseDriver.Unary(new AddScalarOperator<T>(s), x, y);
+    }
+
+    /// <summary>y = x·s.</summary>
+    public static void Multiply<T>(ReadOnlySpan<T> x, T s, Span<T> y) where T : unmanaged, IFloatingPointIeee754<T>
+    {
+        CheckLengths(x.Length, y.Length, nameof(Multiply));
+        ElementwiseDriver.Unary(new MultiplyScalarOperator<T>(s), x, y);
+    }
+
+    /// <summary>y = x·a + b.</summary>
+    public static void Affine<T>(ReadOnlySpan<T> x, T a, T b, Span<T> y) where T : unmanaged, IFloatingPointIeee754<T>
+    {
+        CheckLengths(x.Length, y.Length, nameof(Affine));
+        ElementwiseDriver.Unary(new AffineOperator<T>(a, b), x, y);
+    }
+
+    // ---- reductions -----------------------------------------------------------------------------
+
+    /// <summary>Σ x (0 for an empty span).</summary>
+    public static T Sum<T>(ReadOnlySpan<T> x) where T : unmanaged, IFloatingPointIeee754<T> =>
+        ElementwiseDriver.Aggregate<T, IdentityOperator<T>, SumAggregation<T>>(default, x);
+
+    /// <summary>Σ x².</summary>
+    public static T SumOfSquares<T>(ReadOnlySpan<T> x) where T : unmanaged, IFloatingPointIeee754<T> =>
+        ElementwiseDriver.Aggregate<T, SquareOperator<T>, SumAggregation<T>>(default, x);
+
+    /// <summary>⟨x, y⟩ = Σ x·y.</summary>
+    public static T Dot<T>(ReadOnlySpan<T> x, ReadOnlySpan<T> y) where T : unmanaged, IFloatingPointIeee754<T>
+    {
+        CheckLengths(x.Length, y.Length, nameof(Dot));
+        return ElementwiseDriver.Aggregate<T, MultiplyOperator<T>, SumAggregation<T>>(default, x, y);
+    }
+
+    /// <summary>max x, NaN when any element is NaN, −∞ for an empty span.</summary>
+    public static T Max<T>(ReadOnlySpan<T> x) where T : unmanaged, IFloatingPointIeee754<T> =>
+        ElementwiseDriver.Aggregate<T, IdentityOperator<T>, MaxAggregation<T>>(default, x);
 
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
     internal static void CheckLengths(int a, int b, string operation)
     {
-        if (a != b) throw new ShapeMismatchException($"{operation}: spans of {a} and {b} elements must have the same length.");
+        if (a != b) ThrowLengths(a, b, operation);
     }
+
+    [DoesNotReturn]
+    private static void ThrowLengths(int a, int b, string operation) =>
+        throw new ShapeMismatchException($"{operation}: spans of {a} and {b} elements must have the same length.");
 }

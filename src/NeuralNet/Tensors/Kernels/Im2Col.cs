@@ -1,6 +1,5 @@
 using System.Diagnostics;
 using System.Numerics;
-using System.Numerics.Tensors;
 
 namespace NeuralNet.Tensors.Kernels;
 

@@ -1,11 +1,11 @@
 using System.Numerics;
-using System.Numerics.Tensors;
 
 namespace NeuralNet.Tensors.Kernels;
 
 /// <summary>
-/// Kernels over the rows of a row-major (rows × cols) matrix: bias add, column sums over the batch,
-/// and the numerically stable softmax family. Vectorized through TensorPrimitives; no allocation.
+/// Kernels over the rows of a row-major (rows × cols) matrix: bias add and broadcast, row and column sums, and the
+/// numerically stable softmax family. Built from the <see cref="Elementwise"/> kernels, so they follow
+/// <see cref="Simd.Active"/>; no allocation.
 /// </summary>
 public static class RowOps
 {
@@ -17,6 +17,15 @@ public static class RowOps
         for (int r = 0; r < matrix.Length; r += cols) v.CopyTo(matrix.Slice(r, cols));
     }
 
+    /// <summary>Row r of <paramref name="matrix"/> (v.Length × cols) is set to v[r] everywhere (a per-channel bias over a plane).</summary>
+    public static void BroadcastColumns<T>(ReadOnlySpan<T> v, Span<T> matrix) where T : unmanaged, IFloatingPointIeee754<T>
+    {
+        int rows = v.Length;
+        CheckDivisible(matrix.Length, rows, nameof(BroadcastColumns));
+        int cols = matrix.Length / rows;
+        for (int r = 0; r < rows; r++) matrix.Slice(r * cols, cols).Fill(v[r]);
+    }
+
     /// <summary>matrix[r, :] += v for every row r (the bias add).</summary>
     public static void AddRowVector<T>(Span<T> matrix, ReadOnlySpan<T> v) where T : unmanaged, IFloatingPointIeee754<T>
     {
@@ -25,16 +34,25 @@ public static class RowOps
         for (int r = 0; r < matrix.Length; r += cols)
         {
             var row = matrix.Slice(r, cols);
-            TensorPrimitives.Add(row, v, row);
+            Elementwise.Add(row, v, row);
         }
     }
 
-    /// <summary>sums[j] += Σᵣ matrix[r, j] (a bias gradient: the batch sum of dy).</summary>
+    /// <summary>sums[j] += Σᵣ matrix[r, j] (a bias gradient: the batch sum of dy), row after row.</summary>
     public static void AccumulateColumnSums<T>(ReadOnlySpan<T> matrix, Span<T> sums) where T : unmanaged, IFloatingPointIeee754<T>
     {
         int cols = sums.Length;
         CheckDivisible(matrix.Length, cols, nameof(AccumulateColumnSums));
-        for (int r = 0; r < matrix.Length; r += cols) TensorPrimitives.Add(sums, matrix.Slice(r, cols), sums);
+        for (int r = 0; r < matrix.Length; r += cols) Elementwise.Add(sums, matrix.Slice(r, cols), sums);
+    }
+
+    /// <summary>sums[r] += Σⱼ matrix[r, j] for a (sums.Length × cols) matrix (a convolution's bias gradient: Σ over the plane).</summary>
+    public static void AccumulateRowSums<T>(ReadOnlySpan<T> matrix, Span<T> sums) where T : unmanaged, IFloatingPointIeee754<T>
+    {
+        int rows = sums.Length;
+        CheckDivisible(matrix.Length, rows, nameof(AccumulateRowSums));
+        int cols = matrix.Length / rows;
+        for (int r = 0; r < rows; r++) sums[r] += Elementwise.Sum(matrix.Slice(r * cols, cols));
     }
 
     /// <summary>
@@ -49,11 +67,10 @@ public static class RowOps
         {
             var xr = x.Slice(r, cols);
             var yr = y.Slice(r, cols);
-            T max = TensorPrimitives.Max(xr);
-            TensorPrimitives.Subtract(xr, max, yr);
-            TensorPrimitives.Exp(yr, yr);
-            T sum = TensorPrimitives.Sum<T>(yr);
-            TensorPrimitives.Divide(yr, sum, yr);
+            T max = Elementwise.Max(xr);
+            ElementwiseDriver.Unary(new Elementwise.ShiftedExpOperator<T>(max), xr, yr);
+            T sum = Elementwise.Sum<T>(yr);
+            ElementwiseDriver.Unary(new Elementwise.DivideScalarOperator<T>(sum), yr, yr);
         }
     }
 
@@ -63,10 +80,29 @@ public static class RowOps
     /// </summary>
     public static T LogSumExp<T>(ReadOnlySpan<T> row, Span<T> scratch) where T : unmanaged, IFloatingPointIeee754<T>
     {
-        T max = TensorPrimitives.Max(row);
-        TensorPrimitives.Subtract(row, max, scratch);
-        TensorPrimitives.Exp(scratch, scratch);
-        return max + T.Log(TensorPrimitives.Sum<T>(scratch));
+        Elementwise.CheckLengths(row.Length, scratch.Length, nameof(LogSumExp));
+        T max = Elementwise.Max(row);
+        ElementwiseDriver.Unary(new Elementwise.ShiftedExpOperator<T>(max), row, scratch);
+        return max + T.Log(Elementwise.Sum<T>(scratch));
+    }
+
+    /// <summary>
+    /// Per row: lse[r] = log Σ exp(x[r, :]) (<see cref="LogSumExp{T}"/>) and p[r, :] = exp(x[r, :] − lse[r]), the softmax
+    /// as cross-entropy uses it (log p = x − lse exactly as computed).
+    /// </summary>
+    public static void LogSoftmaxParts<T>(ReadOnlySpan<T> x, Span<T> p, Span<T> lse) where T : unmanaged, IFloatingPointIeee754<T>
+    {
+        Elementwise.CheckLengths(x.Length, p.Length, nameof(LogSoftmaxParts));
+        if (lse.IsEmpty && x.IsEmpty) return;
+        CheckDivisible(x.Length, lse.Length, nameof(LogSoftmaxParts));
+        int cols = x.Length / lse.Length;
+        for (int r = 0; r < lse.Length; r++)
+        {
+            var xr = x.Slice(r * cols, cols);
+            var pr = p.Slice(r * cols, cols);
+            lse[r] = LogSumExp(xr, pr);
+            ElementwiseDriver.Unary(new Elementwise.ShiftedExpOperator<T>(lse[r]), xr, pr);
+        }
     }
 
     /// <summary>
@@ -83,9 +119,8 @@ public static class RowOps
             var yr = y.Slice(r, cols);
             var dyr = dy.Slice(r, cols);
             var dxr = dx.Slice(r, cols);
-            T dot = TensorPrimitives.Dot(dyr, yr);
-            TensorPrimitives.Subtract(dyr, dot, dxr);
-            TensorPrimitives.Multiply(dxr, yr, dxr);
+            T dot = Elementwise.Dot(dyr, yr);
+            ElementwiseDriver.Binary(new Elementwise.SubtractMultiplyOperator<T>(dot), dyr, yr, dxr);
         }
     }
 

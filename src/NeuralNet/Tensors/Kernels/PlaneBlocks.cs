@@ -1,6 +1,4 @@
-using NeuralNet.Tensors.Kernels;
-
-namespace NeuralNet.Layers;
+namespace NeuralNet.Tensors.Kernels;
 
 /// <summary>
 /// Runs work over independent slices (the (n, c) planes of an NCHW tensor for pooling, the channels for BatchNorm) in

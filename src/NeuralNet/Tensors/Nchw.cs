@@ -1,8 +1,7 @@
 using System.Diagnostics.CodeAnalysis;
 using System.Numerics;
-using NeuralNet.Tensors;
 
-namespace NeuralNet.Layers;
+namespace NeuralNet.Tensors;
 
 /// <summary>Helpers for the image layers' (N, C, H, W) buffers.</summary>
 internal static class Nchw

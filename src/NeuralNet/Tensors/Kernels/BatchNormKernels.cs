@@ -1,0 +1,188 @@
+using System.Numerics;
+
+namespace NeuralNet.Tensors.Kernels;
+
+/// <summary>
+/// Batch normalization's per-channel loops over x viewed as (N, C, S): channel c's m = N·S values are the N slices
+/// x[n, c, :] of length S. Channels are independent and run in parallel blocks, each channel by one thread in a fixed
+/// order, so results do not depend on the thread count. Slices go through the <see cref="Elementwise"/> kernels (the
+/// level of <see cref="Simd.Active"/>); per-slice sums are accumulated in double. Nothing is allocated once each
+/// thread has its job object. <see cref="BatchNormKernelsReference"/> is the plain-loop specification.
+/// </summary>
+public static unsafe class BatchNormKernels
+{
+    /// <summary>
+    /// Per channel c: with <paramref name="batchStatistics"/>, μ = (1/m)·Σ x and σ² = (1/m)·Σ (x − μ)² (two passes,
+    /// biased) are computed into <paramref name="mean"/>[c] and <paramref name="variance"/>[c]; otherwise they are read
+    /// from there. Then r = 1/√(σ² + ε) into <paramref name="rstd"/>[c], x̂ = (x − μ)·r and y = γ·x̂ + β.
+    /// x, x̂, y: (N, C, S); γ, β: (C); mean, variance, rstd: (C) in double.
+    /// </summary>
+    public static void Forward<T>(ReadOnlySpan<T> x, int n, int channels, int spatial, bool batchStatistics,
+        Span<double> mean, Span<double> variance, double eps, ReadOnlySpan<T> gamma, ReadOnlySpan<T> beta,
+        Span<T> xhat, Span<T> y, Span<double> rstd)
+        where T : unmanaged, IFloatingPointIeee754<T>
+    {
+        int length = n * channels * spatial;
+        CheckLengths(nameof(Forward), length, x.Length, xhat.Length, y.Length);
+        CheckLengths(nameof(Forward), channels, mean.Length, variance.Length, rstd.Length, gamma.Length, beta.Length);
+        fixed (T* px = x, pxhat = xhat, py = y, pgamma = gamma, pbeta = beta)
+        fixed (double* pmean = mean, pvar = variance, prstd = rstd)
+        {
+            var job = Job<T>.ForThisThread;
+            job.SetShape(n, channels, spatial, batchStatistics);
+            job.X = px;
+            job.XHat = pxhat;
+            job.Y = py;
+            job.Gamma = pgamma;
+            job.Beta = pbeta;
+            job.Mean = pmean;
+            job.Variance = pvar;
+            job.Rstd = prstd;
+            job.Eps = eps;
+            job.Run(forward: true, length);
+        }
+    }
+
+    /// <summary>
+    /// Per channel c, from dy and the saved x̂ and r: dβ[c] += Σ dy, dγ[c] += Σ dy·x̂, and
+    /// dx = γ·r·(dy − Σ dy/m − x̂·Σ dy·x̂/m) with <paramref name="batchStatistics"/> (μ and σ² depend on x), else
+    /// dx = γ·r·dy. dy, x̂, dx: (N, C, S); γ, dγ, dβ: (C); rstd: (C) in double.
+    /// </summary>
+    public static void Backward<T>(ReadOnlySpan<T> dy, ReadOnlySpan<T> xhat, int n, int channels, int spatial, bool batchStatistics,
+        ReadOnlySpan<T> gamma, ReadOnlySpan<double> rstd, Span<T> dgamma, Span<T> dbeta, Span<T> dx)
+        where T : unmanaged, IFloatingPointIeee754<T>
+    {
+        int length = n * channels * spatial;
+        CheckLengths(nameof(Backward), length, dy.Length, xhat.Length, dx.Length);
+        CheckLengths(nameof(Backward), channels, gamma.Length, rstd.Length, dgamma.Length, dbeta.Length);
+        fixed (T* pdy = dy, pxhat = xhat, pdx = dx, pgamma = gamma, pdgamma = dgamma, pdbeta = dbeta)
+        fixed (double* prstd = rstd)
+        {
+            var job = Job<T>.ForThisThread;
+            job.SetShape(n, channels, spatial, batchStatistics);
+            job.Dy = pdy;
+            job.XHat = pxhat;
+            job.Dx = pdx;
+            job.Gamma = pgamma;
+            job.DGamma = pdgamma;
+            job.DBeta = pdbeta;
+            job.Rstd = prstd;
+            job.Run(forward: false, length);
+        }
+    }
+
+    /// <summary>Statistics (in training), x̂ and y of channel <paramref name="c"/>.</summary>
+    private static void ForwardChannel<T>(Job<T> j, int c) where T : unmanaged, IFloatingPointIeee754<T>
+    {
+        int n = j.N, s = j.S, channels = j.C, m = n * s, length = n * channels * s;
+        var x = new ReadOnlySpan<T>(j.X, length);
+        var xhat = new Span<T>(j.XHat, length);
+        var y = new Span<T>(j.Y, length);
+        double mean, variance;
+        if (j.BatchStatistics)
+        {
+            double sum = 0;
+            for (int i = 0; i < n; i++) sum += double.CreateChecked(Elementwise.Sum(x.Slice((i * channels + c) * s, s)));
+            mean = sum / m;
+            // Two passes: σ² = mean((x − μ)²) does not cancel catastrophically, unlike E[x²] − μ²; x̂ holds x − μ meanwhile.
+            T mu = T.CreateChecked(mean);
+            double squares = 0;
+            for (int i = 0; i < n; i++)
+            {
+                int at = (i * channels + c) * s;
+                Span<T> d = xhat.Slice(at, s);
+                Elementwise.Add(x.Slice(at, s), -mu, d);
+                squares += double.CreateChecked(Elementwise.SumOfSquares<T>(d));
+            }
+            variance = squares / m;
+            j.Mean[c] = mean;
+            j.Variance[c] = variance;
+        }
+        else
+        {
+            mean = j.Mean[c];
+            variance = j.Variance[c];
+        }
+        double rstd = 1 / Math.Sqrt(variance + j.Eps);
+        j.Rstd[c] = rstd;
+        T r = T.CreateChecked(rstd), muT = T.CreateChecked(mean), gamma = j.Gamma[c], beta = j.Beta[c];
+        for (int i = 0; i < n; i++)
+        {
+            int at = (i * channels + c) * s;
+            Span<T> xh = xhat.Slice(at, s);
+            if (j.BatchStatistics) Elementwise.Multiply(xh, r, xh);                                          // x̂ = (x − μ)·r
+            else ElementwiseDriver.Unary(new Elementwise.ShiftScaleOperator<T>(muT, r), x.Slice(at, s), xh);  // x̂ = (x − μ)·r
+            Elementwise.Affine(xh, gamma, beta, y.Slice(at, s));                                              // y = γ·x̂ + β
+        }
+    }
+
+    /// <summary>dγ[c], dβ[c] and dx of channel <paramref name="c"/>.</summary>
+    private static void BackwardChannel<T>(Job<T> j, int c) where T : unmanaged, IFloatingPointIeee754<T>
+    {
+        int n = j.N, s = j.S, channels = j.C, m = n * s, length = n * channels * s;
+        var dy = new ReadOnlySpan<T>(j.Dy, length);
+        var xhat = new ReadOnlySpan<T>(j.XHat, length);
+        var dx = new Span<T>(j.Dx, length);
+        double sumDy = 0, sumDyXhat = 0;
+        for (int i = 0; i < n; i++)
+        {
+            int at = (i * channels + c) * s;
+            sumDy += double.CreateChecked(Elementwise.Sum(dy.Slice(at, s)));
+            sumDyXhat += double.CreateChecked(Elementwise.Dot(dy.Slice(at, s), xhat.Slice(at, s)));
+        }
+        j.DBeta[c] += T.CreateChecked(sumDy);
+        j.DGamma[c] += T.CreateChecked(sumDyXhat);
+        // dx = a·dy + b·x̂ + k3 with a = γ·r, and in training b = −a·Σdy·x̂/m, k3 = −a·Σdy/m (else 0).
+        double k1 = double.CreateChecked(j.Gamma[c]) * j.Rstd[c];
+        T a = T.CreateChecked(k1);
+        T b = T.CreateChecked(-k1 * sumDyXhat / m), k3 = T.CreateChecked(-k1 * sumDy / m);
+        for (int i = 0; i < n; i++)
+        {
+            int at = (i * channels + c) * s;
+            if (j.BatchStatistics) ElementwiseDriver.Binary(new Elementwise.LinearCombinationOperator<T>(a, b, k3), dy.Slice(at, s), xhat.Slice(at, s), dx.Slice(at, s));
+            else Elementwise.Multiply(dy.Slice(at, s), a, dx.Slice(at, s));
+        }
+    }
+
+    private static void CheckLengths(string operation, int expected, params ReadOnlySpan<int> lengths)
+    {
+        foreach (int length in lengths)
+        {
+            if (length != expected)
+                throw new ShapeMismatchException($"BatchNormKernels.{operation}: a span of {length} elements where {expected} were expected.");
+        }
+    }
+
+    /// <summary>One call's pointers and sizes, shared by the threads that run its channel blocks; one per calling thread.</summary>
+    private sealed class Job<T> : PlaneBlocks where T : unmanaged, IFloatingPointIeee754<T>
+    {
+        [ThreadStatic] private static Job<T>? t_job;
+
+        private bool _forward;
+
+        public static Job<T> ForThisThread => t_job ??= new Job<T>();
+
+        public int N, C, S;
+        public bool BatchStatistics;
+        public double Eps;
+        public T* X, XHat, Y, Gamma, Beta, Dy, Dx, DGamma, DBeta;
+        public double* Mean, Variance, Rstd;
+
+        public void SetShape(int n, int c, int s, bool batchStatistics) => (N, C, S, BatchStatistics) = (n, c, s, batchStatistics);
+
+        public void Run(bool forward, int elements)
+        {
+            _forward = forward;
+            Run(C, elements);
+        }
+
+        protected override void Execute(int first, int count)
+        {
+            for (int c = first; c < first + count; c++)
+            {
+                if (_forward) ForwardChannel(this, c);
+                else BackwardChannel(this, c);
+            }
+        }
+    }
+}

@@ -1,0 +1,67 @@
+using System.Diagnostics.CodeAnalysis;
+using System.Numerics;
+using NeuralNet.Tensors.Kernels;
+
+namespace NeuralNet.Tensors;
+
+// Matrix products and the row/column broadcasts and sums that go with them (bias add, bias gradient).
+public static partial class TensorOps
+{
+    /// <summary>
+    /// C = op(A)·op(B), or C += op(A)·op(B) with <paramref name="accumulate"/>; op(X) is X, or Xᵀ when its transpose flag
+    /// is set. Shapes: op(A) (m, k), op(B) (k, n), C (m, n), all rank 2 and row-major.
+    /// </summary>
+    /// <example><code>
+    /// TensorOps.MatMul(gradOutput, x, weightGrad, transposeA: true, accumulate: true);   // dW += dyᵀ·x
+    /// </code></example>
+    public static void MatMul<T>(Tensor<T> a, Tensor<T> b, Tensor<T> c, bool transposeA = false, bool transposeB = false, bool accumulate = false)
+        where T : unmanaged, IFloatingPointIeee754<T>
+    {
+        if (a.Rank != 2 || b.Rank != 2 || c.Rank != 2) ThrowMatMul(a.Shape, b.Shape, c.Shape, transposeA, transposeB, "every operand must have rank 2");
+        int m = transposeA ? a.Shape[1] : a.Shape[0], k = transposeA ? a.Shape[0] : a.Shape[1];
+        int kb = transposeB ? b.Shape[1] : b.Shape[0], n = transposeB ? b.Shape[0] : b.Shape[1];
+        if (kb != k) ThrowMatMul(a.Shape, b.Shape, c.Shape, transposeA, transposeB, $"the inner dimensions {k} and {kb} differ");
+        if (c.Shape[0] != m || c.Shape[1] != n) ThrowMatMul(a.Shape, b.Shape, c.Shape, transposeA, transposeB, $"the result must be ({m}, {n})");
+        Gemm.Multiply(transposeA, transposeB, m, n, k, T.One, a.ReadOnlySpan, a.Shape[1], b.ReadOnlySpan, b.Shape[1],
+            accumulate ? T.One : T.Zero, c.Span, n);
+    }
+
+    /// <summary>
+    /// C = op(A)·op(B), or C += op(A)·op(B) with <paramref name="accumulate"/>, on contiguous row-major spans:
+    /// op(A) is (m, k) (A stored (k, m) when transposed), op(B) is (k, n) (B stored (n, k) when transposed), C is (m, n).
+    /// </summary>
+    public static void MatMul<T>(ReadOnlySpan<T> a, ReadOnlySpan<T> b, Span<T> c, int m, int n, int k,
+        bool transposeA = false, bool transposeB = false, bool accumulate = false)
+        where T : unmanaged, IFloatingPointIeee754<T> =>
+        Gemm.Multiply(transposeA, transposeB, m, n, k, T.One, a, transposeA ? m : k, b, transposeB ? k : n,
+            accumulate ? T.One : T.Zero, c, n);
+
+    /// <summary>Every row of <paramref name="matrix"/> (N, F) is set to <paramref name="v"/> (F): y = 1·bᵀ, the start of a bias add.</summary>
+    public static void BroadcastRows<T>(Tensor<T> v, Tensor<T> matrix) where T : unmanaged, IFloatingPointIeee754<T>
+    {
+        if (v.Rank != 1 || matrix.Rank != 2 || matrix.Shape[1] != v.Length)
+            throw new ShapeMismatchException($"BroadcastRows: vector {v.Shape} does not fit the rows of {matrix.Shape}; expected (N, {v.Length}).");
+        RowOps.BroadcastRows<T>(v.ReadOnlySpan, matrix.Span);
+    }
+
+    /// <summary>sums += Σₙ matrix[n, :]: matrix (N, F), sums (F) (a bias gradient, db += Σₙ dy).</summary>
+    public static void AccumulateColumnSums<T>(Tensor<T> matrix, Tensor<T> sums) where T : unmanaged, IFloatingPointIeee754<T>
+    {
+        if (sums.Rank != 1 || matrix.Rank != 2 || matrix.Shape[1] != sums.Length)
+            throw new ShapeMismatchException($"AccumulateColumnSums: sums {sums.Shape} do not fit the columns of {matrix.Shape}; expected (N, {sums.Length}).");
+        RowOps.AccumulateColumnSums<T>(matrix.ReadOnlySpan, sums.Span);
+    }
+
+    /// <summary>matrix[r, :] = v[r]: a (v.Length, P) row-major matrix filled row by row (a per-channel bias over a plane).</summary>
+    public static void BroadcastColumns<T>(ReadOnlySpan<T> v, Span<T> matrix) where T : unmanaged, IFloatingPointIeee754<T> =>
+        RowOps.BroadcastColumns(v, matrix);
+
+    /// <summary>sums[r] += Σⱼ matrix[r, j]: a (sums.Length, P) row-major matrix (a convolution's bias gradient, Σ over the plane).</summary>
+    public static void AccumulateRowSums<T>(ReadOnlySpan<T> matrix, Span<T> sums) where T : unmanaged, IFloatingPointIeee754<T> =>
+        RowOps.AccumulateRowSums(matrix, sums);
+
+    [DoesNotReturn]
+    private static void ThrowMatMul(Shape a, Shape b, Shape c, bool transposeA, bool transposeB, string problem) =>
+        throw new ShapeMismatchException(
+            $"MatMul: A {a}{(transposeA ? "ᵀ" : "")} · B {b}{(transposeB ? "ᵀ" : "")} into C {c}: {problem}.");
+}

@@ -1,0 +1,54 @@
+using System.Numerics;
+using NeuralNet.Tensors.Kernels;
+
+namespace NeuralNet.Tensors;
+
+// Batch normalization's per-channel statistics and normalization.
+public static partial class TensorOps
+{
+    /// <summary>
+    /// Batch normalization forward over x viewed as (N, C, S), S the product of the extents after C (1 for (N, C)):
+    /// per channel c, with <paramref name="batchStatistics"/> μ_c = (1/m)·Σ x and σ²_c = (1/m)·Σ (x − μ_c)² over its
+    /// m = N·S values (biased) are written to <paramref name="mean"/> and <paramref name="variance"/>; otherwise they are
+    /// read from there (the running statistics). Then r_c = 1/√(σ²_c + ε) into <paramref name="rstd"/>,
+    /// x̂ = (x − μ_c)·r_c and y = γ_c·x̂ + β_c. γ, β (C); x, x̂, y the same shape; mean, variance, rstd C doubles.
+    /// </summary>
+    public static void BatchNormForward<T>(Tensor<T> x, Tensor<T> gamma, Tensor<T> beta, bool batchStatistics,
+        Span<double> mean, Span<double> variance, double eps, Span<double> rstd, Tensor<T> xhat, Tensor<T> y)
+        where T : unmanaged, IFloatingPointIeee754<T>
+    {
+        var (n, c, s) = ChannelView("BatchNormForward", x, gamma);
+        ShapeMismatchException.ThrowIfDifferent("BatchNormForward", gamma.Shape, beta.Shape, "gamma", "beta");
+        ShapeMismatchException.ThrowIfDifferent("BatchNormForward", x.Shape, xhat.Shape, "x", "xhat");
+        ShapeMismatchException.ThrowIfDifferent("BatchNormForward", x.Shape, y.Shape, "x", "y");
+        BatchNormKernels.Forward(x.ReadOnlySpan, n, c, s, batchStatistics, mean, variance, eps, gamma.ReadOnlySpan, beta.ReadOnlySpan,
+            xhat.Span, y.Span, rstd);
+    }
+
+    /// <summary>
+    /// Batch normalization backward, per channel c over its m values, from dy and the saved x̂ and r:
+    /// dβ_c += Σ dy, dγ_c += Σ dy·x̂, and dx = γ_c·r_c·(dy − Σ dy/m − x̂·Σ dy·x̂/m) with <paramref name="batchStatistics"/>
+    /// (μ and σ² depend on x), else dx = γ_c·r_c·dy.
+    /// </summary>
+    public static void BatchNormBackward<T>(Tensor<T> dy, Tensor<T> xhat, Tensor<T> gamma, ReadOnlySpan<double> rstd, bool batchStatistics,
+        Tensor<T> dgamma, Tensor<T> dbeta, Tensor<T> dx)
+        where T : unmanaged, IFloatingPointIeee754<T>
+    {
+        var (n, c, s) = ChannelView("BatchNormBackward", dy, gamma);
+        ShapeMismatchException.ThrowIfDifferent("BatchNormBackward", dy.Shape, xhat.Shape, "dy", "xhat");
+        ShapeMismatchException.ThrowIfDifferent("BatchNormBackward", dy.Shape, dx.Shape, "dy", "dx");
+        ShapeMismatchException.ThrowIfDifferent("BatchNormBackward", gamma.Shape, dgamma.Shape, "gamma", "dgamma");
+        ShapeMismatchException.ThrowIfDifferent("BatchNormBackward", gamma.Shape, dbeta.Shape, "gamma", "dbeta");
+        BatchNormKernels.Backward(dy.ReadOnlySpan, xhat.ReadOnlySpan, n, c, s, batchStatistics, gamma.ReadOnlySpan, rstd,
+            dgamma.Span, dbeta.Span, dx.Span);
+    }
+
+    /// <summary>(N, C, S) for x (N, C, …) with C = γ's length.</summary>
+    private static (int N, int C, int S) ChannelView<T>(string operation, Tensor<T> x, Tensor<T> gamma) where T : unmanaged, IFloatingPointIeee754<T>
+    {
+        if (x.Rank < 2 || gamma.Rank != 1 || x.Shape[1] != gamma.Length)
+            throw new ShapeMismatchException($"{operation}: x {x.Shape} must be (N, C, …) with C = {gamma.Length} channels as gamma {gamma.Shape}.");
+        int n = x.Shape[0], c = x.Shape[1];
+        return (n, c, n * c == 0 ? 0 : x.Length / (n * c));
+    }
+}
