@@ -26,7 +26,7 @@ namespace NeuralNet.Layers;
 ///   dcols = Wᵀ·G               (K, O)·(O, P)
 ///   dx[n] = col2im(dcols)      each pixel collects the dcols entries it was copied to (Σ over overlapping windows)
 /// </code>
-/// <para>For stride 1 the last two lines are one convolution: dx[n,c,h,w] = Σ_o,i,j W[o,c,i,j]·G[o, h + p − i, w + p − j],
+/// <para>For stride 1 and "same" padding the last two lines are one convolution: dx[n,c,h,w] = Σ_o,i,j W[o,c,i,j]·G[o, h + p − i, w + p − j],
 /// the gradient padded by k − 1 − p and convolved with the kernel turned 180° (in and out channels swapped). The
 /// kernels never form cols: they pack image patches straight into the matrix-multiply panels, and the batch is split
 /// into fixed chunks, so results depend on N only, never on the thread count.</para>
@@ -38,8 +38,7 @@ namespace NeuralNet.Layers;
 /// </code></example>
 public sealed class Conv2d<T> : Module<T> where T : unmanaged, IFloatingPointIeee754<T>
 {
-    /// <summary>The batch is split into at most this many chunks (fixed, so results do not depend on the thread count).</summary>
-    private readonly Conv2dWorkspace<T> _workspace;
+    private readonly Conv2dWorkspace<T> _workspace; // geometry, index tables, padded input, partial gradients
     private Tensor<T>? _input;
     private Tensor<T>? _output;
     private Tensor<T>? _gradInput;

@@ -72,8 +72,13 @@ public static class Parallelism
         private Worker[] _workers = [];
         private IParallelWork? _work;
         private int _parts;
-        /// <summary>(run number &lt;&lt; 32) | index of the next unclaimed part: a claim is a compare-and-swap on both.</summary>
+        /// <summary>
+        /// (run number &lt;&lt; 40) | (parts of the run &lt;&lt; 20) | index of the next unclaimed part: a claim is one
+        /// compare-and-swap on all three, so a thread decides from one snapshot whether a part of its run is left.
+        /// </summary>
         private long _claim;
+        private const int IndexBits = 20;
+        private const long IndexMask = (1L << IndexBits) - 1;
         private int _completed;
         private volatile bool _failed;
         /// <summary>
@@ -101,14 +106,15 @@ public static class Parallelism
                 for (int i = _workers.Length; i < helpers; i++) grown[i] = new Worker(this, i);
                 _workers = grown;
             }
-            long run = (Volatile.Read(ref _claim) >> 32) + 1;
+            if (parts > IndexMask) throw new ArgumentOutOfRangeException(nameof(parts), parts, $"Parallelism: at most {IndexMask} parts per run.");
+            long run = (Volatile.Read(ref _claim) >> (2 * IndexBits)) + 1;
             _work = work;
             _parts = parts;
             _error = null;
             _failed = false;
             _done.Reset();
             Volatile.Write(ref _completed, 0);
-            Interlocked.Exchange(ref _claim, run << 32); // parts of this run can be claimed from here on
+            Interlocked.Exchange(ref _claim, (run << (2 * IndexBits)) | ((long)parts << IndexBits)); // parts of this run can be claimed from here on
             // Only the first `helpers` workers join this run: the pool may have grown under a larger MaxThreads.
             Interlocked.Exchange(ref _ticket, (((_ticket >> 16) + 1) << 16) | (long)helpers); // spinning workers start here
             for (int i = 0; i < helpers; i++) _workers[i].Start.Set(); // blocked ones here
@@ -116,10 +122,10 @@ public static class Parallelism
             if (!SpinUntil(static pool => Volatile.Read(ref pool._completed) == pool._parts, this))
             {
                 // The count, not the event, says when the run is over: a Set left over from an earlier run must not end this one early.
-                while (Volatile.Read(ref _completed) != _parts)
+                while (Volatile.Read(ref _completed) != parts)
                 {
                     _done.Reset();
-                    if (Volatile.Read(ref _completed) == _parts) break;
+                    if (Volatile.Read(ref _completed) == parts) break;
                     _done.Wait();
                 }
             }
@@ -133,9 +139,9 @@ public static class Parallelism
             while (true)
             {
                 long claim = Volatile.Read(ref _claim);
-                if (claim >> 32 != run) return;
-                int part = (int)claim;
-                if (part >= _parts) return;
+                if (claim >> (2 * IndexBits) != run) return;
+                int part = (int)(claim & IndexMask), parts = (int)((claim >> IndexBits) & IndexMask);
+                if (part >= parts) return;
                 if (Interlocked.CompareExchange(ref _claim, claim + 1, claim) != claim) continue;
                 // The part is ours, and the run cannot end before it is counted: _work and _parts are this run's.
                 if (!_failed)
@@ -150,7 +156,7 @@ public static class Parallelism
                         _failed = true; // the remaining parts are claimed and counted without running
                     }
                 }
-                if (Interlocked.Increment(ref _completed) == _parts) _done.Set();
+                if (Interlocked.Increment(ref _completed) == parts) _done.Set();
             }
         }
 
@@ -189,7 +195,7 @@ public static class Parallelism
                             }
                         }
                         seen = Volatile.Read(ref pool._ticket);
-                        if (index < (int)(seen & 0xFFFF)) pool.Drain(Volatile.Read(ref pool._claim) >> 32);
+                        if (index < (int)(seen & 0xFFFF)) pool.Drain(Volatile.Read(ref pool._claim) >> (2 * IndexBits));
                     }
                 })
                 {
