@@ -125,19 +125,16 @@ internal readonly unsafe struct PatchTransposedB<T>(T* x, long imageStride, int 
             int cols = Math.Min(nr, nc - s);
             T* strip = dst + (long)s * kc;
             int* k = kOff + col0 + s;
+            if (cols == nr && typeof(T) == typeof(float) && TryGather(row0, kc, nr, k, (float*)strip)) continue;
             int n = row0 / positions, q = row0 - n * positions;
             T* image = x + n * imageStride;
-            bool vector = cols == nr && typeof(T) == typeof(float);
             for (int p = 0; p < kc; p++)
             {
                 T* src = image + qOff[q];
                 T* d = strip + (long)p * nr;
-                if (!(vector && PatchGather.TryFloat((float*)src, null, k, 1, nr, (float*)d)))
-                {
-                    int j = 0;
-                    for (; j < cols; j++) d[j] = src[k[j]];
-                    for (; j < nr; j++) d[j] = default;
-                }
+                int j = 0;
+                for (; j < cols; j++) d[j] = src[k[j]];
+                for (; j < nr; j++) d[j] = default;
                 if (++q == positions)
                 {
                     q = 0;
@@ -145,6 +142,49 @@ internal readonly unsafe struct PatchTransposedB<T>(T* x, long imageStride, int 
                 }
             }
         }
+    }
+
+    /// <summary>A full strip with AVX2 gathers, the strip's kOff indices held in registers across its rows.</summary>
+    private bool TryGather(int row0, int kc, int nr, int* k, float* strip)
+    {
+        if (!Avx2.IsSupported || !Simd.Use256 || (nr != 16 && nr != 32)) return false;
+        int n = row0 / positions, q = row0 - n * positions;
+        float* image = (float*)x + n * imageStride;
+        var i0 = Vector256.Load(k);
+        var i1 = Vector256.Load(k + 8);
+        if (nr == 16)
+        {
+            for (int p = 0; p < kc; p++)
+            {
+                float* src = image + qOff[q];
+                float* d = strip + (long)p * 16;
+                Avx2.GatherVector256(src, i0, 4).Store(d);
+                Avx2.GatherVector256(src, i1, 4).Store(d + 8);
+                if (++q == positions)
+                {
+                    q = 0;
+                    image += imageStride;
+                }
+            }
+            return true;
+        }
+        var i2 = Vector256.Load(k + 16);
+        var i3 = Vector256.Load(k + 24);
+        for (int p = 0; p < kc; p++)
+        {
+            float* src = image + qOff[q];
+            float* d = strip + (long)p * 32;
+            Avx2.GatherVector256(src, i0, 4).Store(d);
+            Avx2.GatherVector256(src, i1, 4).Store(d + 8);
+            Avx2.GatherVector256(src, i2, 4).Store(d + 16);
+            Avx2.GatherVector256(src, i3, 4).Store(d + 24);
+            if (++q == positions)
+            {
+                q = 0;
+                image += imageStride;
+            }
+        }
+        return true;
     }
 }
 
