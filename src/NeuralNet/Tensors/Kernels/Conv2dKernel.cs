@@ -24,6 +24,7 @@ internal sealed unsafe class Conv2dKernel<T> : IParallelWork where T : unmanaged
     private int _n, _h, _w, _oh, _ow, _hp, _wp, _chunk, _chunks;
     private bool _direct;       // dx as a full convolution (stride 1, "same" padding)
     private int _hg, _wg;       // padded gradient plane for the direct dx
+    private bool _geometryChanged; // the image size changed since the buffers were last sized
 
     private T[] _xpad = [];     // (N, C, Hp, Wp), written by Forward, read by Backward
     private int[] _kOff = [];   // (C·k·k): c·Hp·Wp + i·Wp + j
@@ -59,7 +60,7 @@ internal sealed unsafe class Conv2dKernel<T> : IParallelWork where T : unmanaged
         {
             _x = px; _weight = pw; _bias = pb; _y = py;
             (_hasBias, _forward, _level) = (!bias.IsEmpty, true, Simd.Active);
-            BuildRuns(_runs, _qOff);
+            BuildRuns(_runs, _qOff.AsSpan(0, _oh * _ow));
             Parallelism.Run(this, _chunks);
         }
     }
@@ -77,7 +78,7 @@ internal sealed unsafe class Conv2dKernel<T> : IParallelWork where T : unmanaged
         {
             _g = pg; _weight = pw; _dx = pdx;
             (_wantDx, _hasBias, _forward, _level) = (!dx.IsEmpty, !biasGrad.IsEmpty, false, Simd.Active);
-            if (_direct && _wantDx) BuildRuns(_runsDx, _qOffDx);
+            if (_direct && _wantDx) BuildRuns(_runsDx, _qOffDx.AsSpan(0, _h * _w));
             Parallelism.Run(this, _chunks);
         }
         // Partial sums in chunk order.
@@ -99,6 +100,7 @@ internal sealed unsafe class Conv2dKernel<T> : IParallelWork where T : unmanaged
     private void Prepare(int n, int h, int w)
     {
         if (n == _n && h == _h && w == _w) return;
+        _geometryChanged = h != _h || w != _w;
         (_n, _h, _w) = (n, h, w);
         _oh = Im2Col.OutputSize(h, _k, _s, _p);
         _ow = Im2Col.OutputSize(w, _k, _s, _p);
@@ -113,46 +115,61 @@ internal sealed unsafe class Conv2dKernel<T> : IParallelWork where T : unmanaged
         _runs.Reset();
         _runsDx.Reset();
 
-        _xpad = Pinned<T>((long)n * _c * _hp * _wp); // zero borders stay zero: only interiors are written
-        _kOff = Pinned<int>(FieldSize);
+        // Buffers only grow: a smaller batch (an evaluation's last) reuses them, and their zero borders stay zero
+        // because only interiors are ever written.
+        Grow(ref _xpad, (long)n * _c * _hp * _wp, zero: true);
+        Grow(ref _kOff, FieldSize);
         for (int c = 0, r = 0; c < _c; c++)
             for (int i = 0; i < _k; i++)
                 for (int j = 0; j < _k; j++) _kOff[r++] = c * _hp * _wp + i * _wp + j;
-        _qOff = Pinned<int>(_oh * _ow);
+        Grow(ref _qOff, _oh * _ow);
         for (int oh = 0, q = 0; oh < _oh; oh++)
             for (int ow = 0; ow < _ow; ow++) _qOff[q++] = oh * _s * _wp + ow * _s;
-        _dw = Pinned<T>((long)_chunks * _o * FieldSize);
-        _db = Pinned<T>((long)_chunks * _o);
+        Grow(ref _dw, (long)_chunks * _o * FieldSize);
+        Grow(ref _db, (long)_chunks * _o);
         if (_direct)
         {
             int pg = _k - 1 - _p;
             (_hg, _wg) = (_oh + 2 * pg, _ow + 2 * pg);
-            _gpad = Pinned<T>((long)_chunks * _o * _hg * _wg);
-            _wrot = Pinned<T>((long)_c * _o * _k * _k);
-            _kOffDx = Pinned<int>(_o * _k * _k);
+            Grow(ref _gpad, (long)_chunks * _o * _hg * _wg, zero: true);
+            Grow(ref _wrot, (long)_c * _o * _k * _k);
+            Grow(ref _kOffDx, _o * _k * _k);
             for (int o = 0, r = 0; o < _o; o++)
                 for (int i = 0; i < _k; i++)
                     for (int j = 0; j < _k; j++) _kOffDx[r++] = o * _hg * _wg + i * _wg + j;
-            _qOffDx = Pinned<int>(h * w);
+            Grow(ref _qOffDx, h * w);
             for (int y = 0, q = 0; y < h; y++)
                 for (int x = 0; x < w; x++) _qOffDx[q++] = y * _wg + x;
         }
         else
         {
-            _cols = Pinned<T>((long)_chunks * FieldSize * _oh * _ow);
+            Grow(ref _cols, (long)_chunks * FieldSize * _oh * _ow);
         }
     }
 
+    /// <summary>
+    /// Makes <paramref name="buffer"/> hold at least <paramref name="length"/> elements (plus slack: vector copies may
+    /// read past the end), keeping it when it does. With <paramref name="zero"/> a kept buffer is cleared, for the padded
+    /// planes whose borders must be zero when the image size changed.
+    /// </summary>
+    private void Grow<TElement>(ref TElement[] buffer, long length, bool zero = false) where TElement : unmanaged
+    {
+        long needed = length + GemmBuffers<T>.Slack;
+        if (buffer.Length >= needed)
+        {
+            if (zero && _geometryChanged) Array.Clear(buffer);
+            return;
+        }
+        buffer = GC.AllocateArray<TElement>(checked((int)needed), pinned: true);
+    }
+
     /// <summary>Run tables for stride 1 and the NR of the current level (built once per shape and level).</summary>
-    private void BuildRuns(PatchRuns runs, int[] qOff)
+    private void BuildRuns(PatchRuns runs, ReadOnlySpan<int> qOff)
     {
         if (_s != 1) return;
         int nr = GemmMicroKernel.NR<T>(_level);
         if (!runs.IsBuilt(nr, qOff.Length)) runs.Build(nr, qOff);
     }
-
-    private static TElement[] Pinned<TElement>(long length) where TElement : unmanaged =>
-        GC.AllocateArray<TElement>(checked((int)length + GemmBuffers<T>.Slack), pinned: true); // slack: vector copies may read past the end
 
     private void ForwardChunk(int start, int end)
     {
