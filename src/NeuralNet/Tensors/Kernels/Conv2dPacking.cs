@@ -13,6 +13,7 @@ namespace NeuralNet.Tensors.Kernels;
 /// </summary>
 internal readonly unsafe struct PatchB<T>(T* x, int* kOff, int* qOff, PatchRuns runs) : IPackB<T> where T : unmanaged
 {
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     public void Pack(int row0, int col0, int kc, int nc, int nr, T* dst)
     {
         for (int s = 0; s < nc; s += nr)
@@ -88,6 +89,7 @@ internal sealed unsafe class PatchRuns
     /// Packs rows p &lt; rows of full strip <paramref name="strip"/>: dst[p·nr + j] = (x + kOff[p])[qOff[strip·nr + j]].
     /// False when the runs were built for another NR or the strip is not a full one.
     /// </summary>
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     public bool TryCopy(float* x, int* kOff, int strip, int rows, int nr, float* dst)
     {
         if (nr != _nr || strip + 1 >= _first.Length || !Vector256.IsHardwareAccelerated) return false;
@@ -118,6 +120,7 @@ internal sealed unsafe class PatchRuns
 /// </summary>
 internal readonly unsafe struct PatchTransposedB<T>(T* x, long imageStride, int positions, int* kOff, int* qOff) : IPackB<T> where T : unmanaged
 {
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     public void Pack(int row0, int col0, int kc, int nc, int nr, T* dst)
     {
         for (int s = 0; s < nc; s += nr)
@@ -145,6 +148,7 @@ internal readonly unsafe struct PatchTransposedB<T>(T* x, long imageStride, int 
     }
 
     /// <summary>A full strip with AVX2 gathers, the strip's kOff indices held in registers across its rows.</summary>
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     private bool TryGather(int row0, int kc, int nr, int* k, float* strip)
     {
         if (!Avx2.IsSupported || !Simd.Use256 || (nr != 16 && nr != 32)) return false;
@@ -194,6 +198,7 @@ internal readonly unsafe struct PatchTransposedB<T>(T* x, long imageStride, int 
 /// </summary>
 internal readonly unsafe struct SamplesA<T>(T* g, int channels, int positions) : IPackA<T> where T : unmanaged
 {
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     public void Pack(int row0, int col0, int mc, int kc, int mr, T* dst)
     {
         long sampleStride = (long)channels * positions;

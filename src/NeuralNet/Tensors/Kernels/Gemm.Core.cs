@@ -37,6 +37,7 @@ internal readonly unsafe struct StridedB<T>(bool trans, T* b, int ldb) : IPackB<
 /// </summary>
 internal static unsafe class GemmCore
 {
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     public static void Run<T, TA, TB>(SimdLevel level, int m, int n, int k, ref TA packA, ref TB packB, T alpha, T beta, T* c, int ldc)
         where T : unmanaged, IFloatingPointIeee754<T>
         where TA : struct, IPackA<T>

@@ -70,6 +70,7 @@ internal static unsafe class GemmMicroKernel
     private static Vector512<double> Fmadd(Vector512<double> x, Vector512<double> y, Vector512<double> acc) => Avx512F.FusedMultiplyAdd(x, y, acc);
 
     [SkipLocalsInit]
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     private static void Float12x32(int kc, float* a, float* b, float* c, int ldc, float alpha, int mValid, int nValid)
     {
         Vector512<float> c00 = default, c01 = default, c10 = default, c11 = default, c20 = default, c21 = default;
@@ -122,6 +123,7 @@ internal static unsafe class GemmMicroKernel
     }
 
     [SkipLocalsInit]
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     private static void Double12x16(int kc, double* a, double* b, double* c, int ldc, double alpha, int mValid, int nValid)
     {
         Vector512<double> c00 = default, c01 = default, c10 = default, c11 = default, c20 = default, c21 = default;
@@ -184,6 +186,7 @@ internal static unsafe class GemmMicroKernel
         Fma.IsSupported ? Fma.MultiplyAdd(x, y, acc) : x * y + acc;
 
     [SkipLocalsInit]
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     private static void Float6x16(int kc, float* a, float* b, float* c, int ldc, float alpha, int mValid, int nValid)
     {
         Vector256<float> c00 = default, c01 = default, c10 = default, c11 = default, c20 = default, c21 = default;
@@ -223,6 +226,7 @@ internal static unsafe class GemmMicroKernel
     }
 
     [SkipLocalsInit]
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     private static void Double6x8(int kc, double* a, double* b, double* c, int ldc, double alpha, int mValid, int nValid)
     {
         Vector256<double> c00 = default, c01 = default, c10 = default, c11 = default, c20 = default, c21 = default;
@@ -265,6 +269,7 @@ internal static unsafe class GemmMicroKernel
 
     /// <summary>The portable kernel: a 4×4 tile of scalar accumulators, the same summation order per element (p ascending).</summary>
     [SkipLocalsInit]
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     private static void Scalar4x4<T>(int kc, T* a, T* b, T* c, int ldc, T alpha, int mValid, int nValid)
         where T : unmanaged, IFloatingPointIeee754<T>
     {

@@ -1,3 +1,4 @@
+using System.Runtime.CompilerServices;
 using System.Runtime.Intrinsics.X86;
 
 namespace NeuralNet.Tensors.Kernels;
@@ -12,6 +13,7 @@ internal static unsafe class GemmPacking
     /// Packs op(A)[row0..row0+mc, col0..col0+kc) into MR-row strips: strip s holds, for each p in [0, kc),
     /// the MR values op(A)[row0 + s·MR + i, col0 + p], i = 0..MR-1, at dst[s·MR·kc + p·MR + i].
     /// </summary>
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     public static void PackA<T>(bool transA, T* a, int lda, int row0, int col0, int mc, int kc, int mr, T* dst) where T : unmanaged
     {
         for (int s = 0; s < mc; s += mr)
@@ -53,6 +55,7 @@ internal static unsafe class GemmPacking
     /// Packs op(B)[row0..row0+kc, col0..col0+nc) into NR-column strips: strip s holds, for each p in [0, kc),
     /// the NR values op(B)[row0 + p, col0 + s·NR + j], j = 0..NR-1, at dst[s·NR·kc + p·NR + j].
     /// </summary>
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     public static void PackB<T>(bool transB, T* b, int ldb, int row0, int col0, int kc, int nc, int nr, T* dst) where T : unmanaged
     {
         for (int s = 0; s < nc; s += nr)
@@ -108,6 +111,7 @@ internal static unsafe class GemmPacking
     /// eight vectors and transposed in registers, so each store writes the 8 values of one p at once.
     /// dst[p·nr + j] = src[j·ldb + p] for j &lt; nr (a multiple of 8), p &lt; kc.
     /// </summary>
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     private static void PackTransposedStrip(float* src, int ldb, int kc, int nr, float* dst)
     {
         int p = 0;
