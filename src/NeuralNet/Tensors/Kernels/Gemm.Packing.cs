@@ -31,6 +31,10 @@ internal static unsafe class GemmPacking
                     for (; i < mr; i++) strip[i] = default;
                 }
             }
+            else if (typeof(T) == typeof(float) && Avx.IsSupported && rows == mr && (mr == 6 || mr == 12))
+            {
+                PackRowsTransposed((float*)a + (long)(row0 + s) * lda + col0, lda, kc, mr, (float*)strip);
+            }
             else
             {
                 // Stored m×k: row i is contiguous along p; write it with stride MR.
@@ -66,7 +70,14 @@ internal static unsafe class GemmPacking
             {
                 // Stored k×n: for each p the NR values are contiguous.
                 T* src = b + (long)row0 * ldb + col0 + s;
-                if (cols == nr)
+                if (cols == nr && typeof(T) == typeof(float) && nr % 8 == 0 && Avx.IsSupported)
+                {
+                    // A row of a strip is one or a few vectors: copy them directly rather than call a memory copy per row.
+                    float* from = (float*)src, to = (float*)strip;
+                    for (int p = 0; p < kc; p++, from += ldb, to += nr)
+                        for (int j = 0; j < nr; j += 8) Avx.Store(to + j, Avx.LoadVector256(from + j));
+                }
+                else if (cols == nr)
                 {
                     long bytes = (long)nr * sizeof(T);
                     for (int p = 0; p < kc; p++, src += ldb, strip += nr)
@@ -104,6 +115,56 @@ internal static unsafe class GemmPacking
                 }
             }
         }
+    }
+
+    /// <summary>
+    /// A full float A strip from row-major storage, 8 values of p at a time: the MR rows (6 or 12) are loaded as vectors
+    /// along p, transposed in registers 8×8 (missing rows as zeros), and each p's MR values stored at once.
+    /// dst[p·mr + i] = src[i·lda + p] for i &lt; mr, p &lt; kc. Stores are whole 8-float vectors, so the last one of a strip
+    /// runs up to 4 values into what follows; that is written later or is the buffers' slack.
+    /// </summary>
+    private static void PackRowsTransposed(float* src, int lda, int kc, int mr, float* dst)
+    {
+        int p = 0;
+        for (; p + 8 <= kc; p += 8)
+        {
+            // Higher rows first: with MR = 12 the store of rows 8..11 spills into the next p's rows 0..3, which the
+            // store of rows 0..7 then writes.
+            for (int group = (mr - 1) / 8 * 8; group >= 0; group -= 8)
+            {
+                int rows = Math.Min(8, mr - group);
+                float* r = src + (long)group * lda + p;
+                var r0 = Avx.LoadVector256(r);
+                var r1 = Avx.LoadVector256(r + lda);
+                var r2 = Avx.LoadVector256(r + 2L * lda);
+                var r3 = Avx.LoadVector256(r + 3L * lda);
+                var r4 = rows > 4 ? Avx.LoadVector256(r + 4L * lda) : default;
+                var r5 = rows > 5 ? Avx.LoadVector256(r + 5L * lda) : default;
+                var r6 = rows > 6 ? Avx.LoadVector256(r + 6L * lda) : default;
+                var r7 = rows > 7 ? Avx.LoadVector256(r + 7L * lda) : default;
+                var t0 = Avx.UnpackLow(r0, r1); var t1 = Avx.UnpackHigh(r0, r1);
+                var t2 = Avx.UnpackLow(r2, r3); var t3 = Avx.UnpackHigh(r2, r3);
+                var t4 = Avx.UnpackLow(r4, r5); var t5 = Avx.UnpackHigh(r4, r5);
+                var t6 = Avx.UnpackLow(r6, r7); var t7 = Avx.UnpackHigh(r6, r7);
+                var u0 = Avx.Shuffle(t0, t2, 0x44); var u1 = Avx.Shuffle(t0, t2, 0xEE);
+                var u2 = Avx.Shuffle(t1, t3, 0x44); var u3 = Avx.Shuffle(t1, t3, 0xEE);
+                var u4 = Avx.Shuffle(t4, t6, 0x44); var u5 = Avx.Shuffle(t4, t6, 0xEE);
+                var u6 = Avx.Shuffle(t5, t7, 0x44); var u7 = Avx.Shuffle(t5, t7, 0xEE);
+                float* d = dst + (long)p * mr + group;
+                // Column q of the 8×8 block (p + q) goes to d + q·mr, in increasing q: each store's spill past its
+                // row is overwritten by a later store.
+                Avx.Store(d, Avx.Permute2x128(u0, u4, 0x20));
+                Avx.Store(d + mr, Avx.Permute2x128(u1, u5, 0x20));
+                Avx.Store(d + 2 * mr, Avx.Permute2x128(u2, u6, 0x20));
+                Avx.Store(d + 3 * mr, Avx.Permute2x128(u3, u7, 0x20));
+                Avx.Store(d + 4 * mr, Avx.Permute2x128(u0, u4, 0x31));
+                Avx.Store(d + 5 * mr, Avx.Permute2x128(u1, u5, 0x31));
+                Avx.Store(d + 6 * mr, Avx.Permute2x128(u2, u6, 0x31));
+                Avx.Store(d + 7 * mr, Avx.Permute2x128(u3, u7, 0x31));
+            }
+        }
+        for (; p < kc; p++)
+            for (int i = 0; i < mr; i++) dst[(long)p * mr + i] = src[(long)i * lda + p];
     }
 
     /// <summary>
