@@ -23,12 +23,16 @@ public static class Parallelism
     /// The number of threads kernels may use (default: the number of logical processors).
     /// Results do not depend on it: every output element is computed by one thread in a fixed order.
     /// </summary>
+    /// <summary>The largest <see cref="MaxThreads"/> accepted (the pool's run tickets count helpers in 16 bits).</summary>
+    public const int MaxThreadLimit = 4096;
+
     public static int MaxThreads
     {
         get => s_threads;
         set
         {
             ArgumentOutOfRangeException.ThrowIfLessThan(value, 1);
+            ArgumentOutOfRangeException.ThrowIfGreaterThan(value, MaxThreadLimit);
             s_threads = value;
         }
     }
@@ -79,6 +83,10 @@ public static class Parallelism
         private long _claim;
         private const int IndexBits = 20;
         private const long IndexMask = (1L << IndexBits) - 1;
+        private const long RunMask = (1L << (64 - 2 * IndexBits - 1)) - 1; // run numbers wrap before the sign bit
+
+        /// <summary>The run number of a claim word.</summary>
+        private static long RunOf(long claim) => (claim >> (2 * IndexBits)) & RunMask;
         private int _completed;
         private volatile bool _failed;
         /// <summary>
@@ -107,7 +115,7 @@ public static class Parallelism
                 _workers = grown;
             }
             if (parts > IndexMask) throw new ArgumentOutOfRangeException(nameof(parts), parts, $"Parallelism: at most {IndexMask} parts per run.");
-            long run = (Volatile.Read(ref _claim) >> (2 * IndexBits)) + 1;
+            long run = (RunOf(Volatile.Read(ref _claim)) + 1) & RunMask;
             _work = work;
             _parts = parts;
             _error = null;
@@ -139,7 +147,7 @@ public static class Parallelism
             while (true)
             {
                 long claim = Volatile.Read(ref _claim);
-                if (claim >> (2 * IndexBits) != run) return;
+                if (RunOf(claim) != run) return;
                 int part = (int)(claim & IndexMask), parts = (int)((claim >> IndexBits) & IndexMask);
                 if (part >= parts) return;
                 if (Interlocked.CompareExchange(ref _claim, claim + 1, claim) != claim) continue;
@@ -160,11 +168,11 @@ public static class Parallelism
             }
         }
 
-        /// <summary>Spins up to <see cref="s_spinTicks"/> until <paramref name="condition"/> holds.</summary>
-        private static bool SpinUntil(Func<Pool, bool> condition, Pool pool)
+        /// <summary>Spins up to <see cref="s_spinTicks"/> until <paramref name="condition"/> holds (a static lambda: nothing allocated).</summary>
+        private static bool SpinUntil<TState>(Func<TState, bool> condition, TState state)
         {
             long deadline = System.Diagnostics.Stopwatch.GetTimestamp() + s_spinTicks;
-            while (!condition(pool))
+            while (!condition(state))
             {
                 if (System.Diagnostics.Stopwatch.GetTimestamp() > deadline) return false;
                 Thread.SpinWait(8);
@@ -175,34 +183,40 @@ public static class Parallelism
         private sealed class Worker
         {
             public readonly ManualResetEventSlim Start = new(false);
+            private readonly Pool _pool;
+            private readonly int _index;
+            private long _seen;
 
             public Worker(Pool pool, int index)
             {
+                (_pool, _index) = (pool, index);
                 // Read the ticket here, not on the new thread: Run publishes a new one right after creating the workers,
                 // and a worker that started late would otherwise wait for the next run while this one waits for it.
-                long seen = Volatile.Read(ref pool._ticket);
-                var thread = new Thread(() =>
-                {
-                    t_insideWork = true;
-                    while (true)
-                    {
-                        while (Volatile.Read(ref pool._ticket) == seen)
-                        {
-                            if (!SpinUntil(p => Volatile.Read(ref p._ticket) != seen, pool))
-                            {
-                                Start.Wait();
-                                Start.Reset();
-                            }
-                        }
-                        seen = Volatile.Read(ref pool._ticket);
-                        if (index < (int)(seen & 0xFFFF)) pool.Drain(Volatile.Read(ref pool._claim) >> (2 * IndexBits));
-                    }
-                })
+                _seen = Volatile.Read(ref pool._ticket);
+                var thread = new Thread(Loop)
                 {
                     IsBackground = true,
                     Name = $"NeuralNet kernel worker {index}",
                 };
                 thread.Start();
+            }
+
+            private void Loop()
+            {
+                t_insideWork = true;
+                while (true)
+                {
+                    while (Volatile.Read(ref _pool._ticket) == _seen)
+                    {
+                        if (!SpinUntil(static w => Volatile.Read(ref w._pool._ticket) != w._seen, this))
+                        {
+                            Start.Wait();
+                            Start.Reset();
+                        }
+                    }
+                    _seen = Volatile.Read(ref _pool._ticket);
+                    if (_index < (int)(_seen & 0xFFFF)) _pool.Drain(RunOf(Volatile.Read(ref _pool._claim)));
+                }
             }
         }
     }
