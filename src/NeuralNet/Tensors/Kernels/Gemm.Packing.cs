@@ -118,10 +118,9 @@ internal static unsafe class GemmPacking
     }
 
     /// <summary>
-    /// A full float A strip from row-major storage, 8 values of p at a time: the MR rows (6 or 12) are loaded as vectors
-    /// along p, transposed in registers 8×8 (missing rows as zeros), and each p's MR values stored at once.
-    /// dst[p·mr + i] = src[i·lda + p] for i &lt; mr, p &lt; kc. Stores are whole 8-float vectors, so the last one of a strip
-    /// runs up to 4 values into what follows; that is written later or is the buffers' slack.
+    /// A full float A strip from row-major storage, 8 values of p at a time: dst[p·mr + i] = src[i·lda + p] for
+    /// i &lt; mr (6 or 12), p &lt; kc. Stores are whole 8-float vectors, so a group of fewer than 8 rows spills into what
+    /// follows; that is written later or is the buffers' slack.
     /// </summary>
     private static void PackRowsTransposed(float* src, int lda, int kc, int mr, float* dst)
     {
@@ -131,46 +130,15 @@ internal static unsafe class GemmPacking
             // Higher rows first: with MR = 12 the store of rows 8..11 spills into the next p's rows 0..3, which the
             // store of rows 0..7 then writes.
             for (int group = (mr - 1) / 8 * 8; group >= 0; group -= 8)
-            {
-                int rows = Math.Min(8, mr - group);
-                float* r = src + (long)group * lda + p;
-                var r0 = Avx.LoadVector256(r);
-                var r1 = Avx.LoadVector256(r + lda);
-                var r2 = Avx.LoadVector256(r + 2L * lda);
-                var r3 = Avx.LoadVector256(r + 3L * lda);
-                var r4 = rows > 4 ? Avx.LoadVector256(r + 4L * lda) : default;
-                var r5 = rows > 5 ? Avx.LoadVector256(r + 5L * lda) : default;
-                var r6 = rows > 6 ? Avx.LoadVector256(r + 6L * lda) : default;
-                var r7 = rows > 7 ? Avx.LoadVector256(r + 7L * lda) : default;
-                var t0 = Avx.UnpackLow(r0, r1); var t1 = Avx.UnpackHigh(r0, r1);
-                var t2 = Avx.UnpackLow(r2, r3); var t3 = Avx.UnpackHigh(r2, r3);
-                var t4 = Avx.UnpackLow(r4, r5); var t5 = Avx.UnpackHigh(r4, r5);
-                var t6 = Avx.UnpackLow(r6, r7); var t7 = Avx.UnpackHigh(r6, r7);
-                var u0 = Avx.Shuffle(t0, t2, 0x44); var u1 = Avx.Shuffle(t0, t2, 0xEE);
-                var u2 = Avx.Shuffle(t1, t3, 0x44); var u3 = Avx.Shuffle(t1, t3, 0xEE);
-                var u4 = Avx.Shuffle(t4, t6, 0x44); var u5 = Avx.Shuffle(t4, t6, 0xEE);
-                var u6 = Avx.Shuffle(t5, t7, 0x44); var u7 = Avx.Shuffle(t5, t7, 0xEE);
-                float* d = dst + (long)p * mr + group;
-                // Column q of the 8×8 block (p + q) goes to d + q·mr, in increasing q: each store's spill past its
-                // row is overwritten by a later store.
-                Avx.Store(d, Avx.Permute2x128(u0, u4, 0x20));
-                Avx.Store(d + mr, Avx.Permute2x128(u1, u5, 0x20));
-                Avx.Store(d + 2 * mr, Avx.Permute2x128(u2, u6, 0x20));
-                Avx.Store(d + 3 * mr, Avx.Permute2x128(u3, u7, 0x20));
-                Avx.Store(d + 4 * mr, Avx.Permute2x128(u0, u4, 0x31));
-                Avx.Store(d + 5 * mr, Avx.Permute2x128(u1, u5, 0x31));
-                Avx.Store(d + 6 * mr, Avx.Permute2x128(u2, u6, 0x31));
-                Avx.Store(d + 7 * mr, Avx.Permute2x128(u3, u7, 0x31));
-            }
+                Transpose8x8(src + (long)group * lda + p, lda, Math.Min(8, mr - group), dst + (long)p * mr + group, mr);
         }
         for (; p < kc; p++)
             for (int i = 0; i < mr; i++) dst[(long)p * mr + i] = src[(long)i * lda + p];
     }
 
     /// <summary>
-    /// The transposed float B strip, 8×8 blocks at a time: rows j..j+7 of storage (contiguous along p) are loaded as
-    /// eight vectors and transposed in registers, so each store writes the 8 values of one p at once.
-    /// dst[p·nr + j] = src[j·ldb + p] for j &lt; nr (a multiple of 8), p &lt; kc.
+    /// The transposed float B strip, 8×8 blocks at a time: dst[p·nr + j] = src[j·ldb + p] for j &lt; nr (a multiple of
+    /// 8), p &lt; kc.
     /// </summary>
     [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     private static void PackTransposedStrip(float* src, int ldb, int kc, int nr, float* dst)
@@ -179,36 +147,42 @@ internal static unsafe class GemmPacking
         for (; p + 8 <= kc; p += 8)
         {
             for (int group = 0; group < nr / 8; group++)
-            {
-                float* r = src + (long)group * 8 * ldb + p;
-                var r0 = Avx.LoadVector256(r);
-                var r1 = Avx.LoadVector256(r + ldb);
-                var r2 = Avx.LoadVector256(r + 2L * ldb);
-                var r3 = Avx.LoadVector256(r + 3L * ldb);
-                var r4 = Avx.LoadVector256(r + 4L * ldb);
-                var r5 = Avx.LoadVector256(r + 5L * ldb);
-                var r6 = Avx.LoadVector256(r + 6L * ldb);
-                var r7 = Avx.LoadVector256(r + 7L * ldb);
-                var t0 = Avx.UnpackLow(r0, r1); var t1 = Avx.UnpackHigh(r0, r1);
-                var t2 = Avx.UnpackLow(r2, r3); var t3 = Avx.UnpackHigh(r2, r3);
-                var t4 = Avx.UnpackLow(r4, r5); var t5 = Avx.UnpackHigh(r4, r5);
-                var t6 = Avx.UnpackLow(r6, r7); var t7 = Avx.UnpackHigh(r6, r7);
-                var u0 = Avx.Shuffle(t0, t2, 0x44); var u1 = Avx.Shuffle(t0, t2, 0xEE);
-                var u2 = Avx.Shuffle(t1, t3, 0x44); var u3 = Avx.Shuffle(t1, t3, 0xEE);
-                var u4 = Avx.Shuffle(t4, t6, 0x44); var u5 = Avx.Shuffle(t4, t6, 0xEE);
-                var u6 = Avx.Shuffle(t5, t7, 0x44); var u7 = Avx.Shuffle(t5, t7, 0xEE);
-                float* d = dst + (long)p * nr + group * 8;
-                Avx.Store(d, Avx.Permute2x128(u0, u4, 0x20));
-                Avx.Store(d + nr, Avx.Permute2x128(u1, u5, 0x20));
-                Avx.Store(d + 2 * nr, Avx.Permute2x128(u2, u6, 0x20));
-                Avx.Store(d + 3 * nr, Avx.Permute2x128(u3, u7, 0x20));
-                Avx.Store(d + 4 * nr, Avx.Permute2x128(u0, u4, 0x31));
-                Avx.Store(d + 5 * nr, Avx.Permute2x128(u1, u5, 0x31));
-                Avx.Store(d + 6 * nr, Avx.Permute2x128(u2, u6, 0x31));
-                Avx.Store(d + 7 * nr, Avx.Permute2x128(u3, u7, 0x31));
-            }
+                Transpose8x8(src + (long)group * 8 * ldb + p, ldb, 8, dst + (long)p * nr + group * 8, nr);
         }
         for (; p < kc; p++)
             for (int j = 0; j < nr; j++) dst[(long)p * nr + j] = src[(long)j * ldb + p];
+    }
+
+    /// <summary>
+    /// d[q·dstStride + i] = r[i·ld + q] for q &lt; 8 and i &lt; 8: eight rows of 8 floats (rows past
+    /// <paramref name="rows"/> read as zeros) transposed in registers, each column stored as one vector, in increasing q.
+    /// </summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    private static void Transpose8x8(float* r, long ld, int rows, float* d, int dstStride)
+    {
+        var r0 = Avx.LoadVector256(r);
+        var r1 = rows > 1 ? Avx.LoadVector256(r + ld) : default;
+        var r2 = rows > 2 ? Avx.LoadVector256(r + 2 * ld) : default;
+        var r3 = rows > 3 ? Avx.LoadVector256(r + 3 * ld) : default;
+        var r4 = rows > 4 ? Avx.LoadVector256(r + 4 * ld) : default;
+        var r5 = rows > 5 ? Avx.LoadVector256(r + 5 * ld) : default;
+        var r6 = rows > 6 ? Avx.LoadVector256(r + 6 * ld) : default;
+        var r7 = rows > 7 ? Avx.LoadVector256(r + 7 * ld) : default;
+        var t0 = Avx.UnpackLow(r0, r1); var t1 = Avx.UnpackHigh(r0, r1);
+        var t2 = Avx.UnpackLow(r2, r3); var t3 = Avx.UnpackHigh(r2, r3);
+        var t4 = Avx.UnpackLow(r4, r5); var t5 = Avx.UnpackHigh(r4, r5);
+        var t6 = Avx.UnpackLow(r6, r7); var t7 = Avx.UnpackHigh(r6, r7);
+        var u0 = Avx.Shuffle(t0, t2, 0x44); var u1 = Avx.Shuffle(t0, t2, 0xEE);
+        var u2 = Avx.Shuffle(t1, t3, 0x44); var u3 = Avx.Shuffle(t1, t3, 0xEE);
+        var u4 = Avx.Shuffle(t4, t6, 0x44); var u5 = Avx.Shuffle(t4, t6, 0xEE);
+        var u6 = Avx.Shuffle(t5, t7, 0x44); var u7 = Avx.Shuffle(t5, t7, 0xEE);
+        Avx.Store(d, Avx.Permute2x128(u0, u4, 0x20));
+        Avx.Store(d + dstStride, Avx.Permute2x128(u1, u5, 0x20));
+        Avx.Store(d + 2 * dstStride, Avx.Permute2x128(u2, u6, 0x20));
+        Avx.Store(d + 3 * dstStride, Avx.Permute2x128(u3, u7, 0x20));
+        Avx.Store(d + 4 * dstStride, Avx.Permute2x128(u0, u4, 0x31));
+        Avx.Store(d + 5 * dstStride, Avx.Permute2x128(u1, u5, 0x31));
+        Avx.Store(d + 6 * dstStride, Avx.Permute2x128(u2, u6, 0x31));
+        Avx.Store(d + 7 * dstStride, Avx.Permute2x128(u3, u7, 0x31));
     }
 }
