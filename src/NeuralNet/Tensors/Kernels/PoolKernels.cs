@@ -1,4 +1,6 @@
 using System.Numerics;
+using System.Runtime.Intrinsics;
+using System.Runtime.Intrinsics.X86;
 
 namespace NeuralNet.Tensors.Kernels;
 
@@ -102,7 +104,10 @@ public static unsafe class PoolKernels
     {
         for (int r = 0; r < oh; r++)
         {
-            for (int c = 0; c < ow; c++)
+            int c = 0;
+            if (typeof(T) == typeof(float) && k == 2 && s == 2 && ow >= 8 && Simd.Use256 && Avx2.IsSupported)
+                c = MaxRow2x2(x, y, arg, w, ow, r);
+            for (; c < ow; c++)
             {
                 int top = r * s * w + c * s, best = top;
                 T max = x[top];
@@ -121,6 +126,52 @@ public static unsafe class PoolKernels
                 arg[r * ow + c] = best;
             }
         }
+    }
+
+    /// <summary>
+    /// Outputs c &lt; 8·⌊Wo/8⌋ of row r for the common 2×2, stride-2 window, eight at a time: the two input rows are
+    /// split into even and odd columns, and the four candidates are compared in the window's row-major order with a
+    /// strict "greater", so ties keep the first, as the scalar loop does. Returns the first output it did not write.
+    /// </summary>
+    private static int MaxRow2x2<T>(ReadOnlySpan<T> x, Span<T> y, Span<int> arg, int w, int ow, int r)
+        where T : unmanaged, IFloatingPointIeee754<T>
+    {
+        int c = 0;
+        fixed (T* px = x, py = y)
+        fixed (int* parg = arg)
+        {
+            float* top = (float*)px + 2L * r * w, bottom = top + w;
+            var lanes = Vector256.Create(0, 2, 4, 6, 8, 10, 12, 14);
+            var one = Vector256.Create(1);
+            for (; c + 8 <= ow; c += 8)
+            {
+                var a0 = Avx.LoadVector256(top + 2 * c);
+                var a1 = Avx.LoadVector256(top + 2 * c + 8);
+                var b0 = Avx.LoadVector256(bottom + 2 * c);
+                var b1 = Avx.LoadVector256(bottom + 2 * c + 8);
+                // Even and odd columns of each row, in order: shuffle within 128-bit lanes, then put the 64-bit pairs in place.
+                var ae = Avx2.Permute4x64(Avx.Shuffle(a0, a1, 0x88).AsDouble(), 0xD8).AsSingle();
+                var ao = Avx2.Permute4x64(Avx.Shuffle(a0, a1, 0xDD).AsDouble(), 0xD8).AsSingle();
+                var be = Avx2.Permute4x64(Avx.Shuffle(b0, b1, 0x88).AsDouble(), 0xD8).AsSingle();
+                var bo = Avx2.Permute4x64(Avx.Shuffle(b0, b1, 0xDD).AsDouble(), 0xD8).AsSingle();
+                var max = ae;
+                var which = Vector256<int>.Zero; // 0: (0,0), 1: (0,1), 2: (1,0), 3: (1,1)
+                var take = Vector256.GreaterThan(ao, max);
+                max = Vector256.ConditionalSelect(take, ao, max);
+                which = Vector256.ConditionalSelect(take.AsInt32(), one, which);
+                take = Vector256.GreaterThan(be, max);
+                max = Vector256.ConditionalSelect(take, be, max);
+                which = Vector256.ConditionalSelect(take.AsInt32(), Vector256.Create(2), which);
+                take = Vector256.GreaterThan(bo, max);
+                max = Vector256.ConditionalSelect(take, bo, max);
+                which = Vector256.ConditionalSelect(take.AsInt32(), Vector256.Create(3), which);
+                max.Store((float*)py + r * ow + c);
+                // Flat index in the plane: the window's top-left (2r·w + 2c + 2·lane), plus column (which & 1), plus row (which >> 1)·w.
+                var index = Vector256.Create(2 * r * w + 2 * c) + lanes + (which & one) + Vector256.ShiftRightLogical(which, 1) * Vector256.Create(w);
+                index.Store(parg + r * ow + c);
+            }
+        }
+        return c;
     }
 
     /// <summary>One max-pooled plane that holds a NaN: a NaN wins its window (the last one, as PyTorch).</summary>

@@ -1,0 +1,55 @@
+using NeuralNet.Tensors;
+using NeuralNet.Tensors.Kernels;
+
+namespace NeuralNet.Tests.Tensors.Kernels;
+
+[Collection("Serial")]
+public class PoolKernelTests
+{
+    /// <summary>The window maximum and the row-major first index holding it, from plain loops.</summary>
+    private static (float[] Y, int[] Arg) Reference(float[] x, int planes, int h, int w, int k, int s)
+    {
+        int oh = (h - k) / s + 1, ow = (w - k) / s + 1;
+        var y = new float[planes * oh * ow];
+        var arg = new int[y.Length];
+        for (int p = 0; p < planes; p++)
+            for (int r = 0; r < oh; r++)
+                for (int c = 0; c < ow; c++)
+                {
+                    int best = r * s * w + c * s;
+                    for (int i = 0; i < k; i++)
+                        for (int j = 0; j < k; j++)
+                        {
+                            int at = (r * s + i) * w + c * s + j;
+                            if (x[p * h * w + at] > x[p * h * w + best]) best = at;
+                        }
+                    y[(p * oh + r) * ow + c] = x[p * h * w + best];
+                    arg[(p * oh + r) * ow + c] = best;
+                }
+        return (y, arg);
+    }
+
+    [Theory]
+    [InlineData(3, 6, 40, 2, 2)]   // 20 outputs a row: the 8-wide 2×2 path and a scalar tail
+    [InlineData(2, 28, 28, 2, 2)]  // the CNN's first pooling (14 a row)
+    [InlineData(2, 14, 14, 2, 2)]  // its second (7 a row: scalar only)
+    [InlineData(2, 9, 35, 3, 2)]
+    [InlineData(1, 8, 33, 2, 1)]
+    public void Max_pooling_matches_the_loops_with_many_ties_at_every_instruction_set(int planes, int h, int w, int k, int s)
+    {
+        var rng = new Rng((ulong)(h * 100 + w));
+        // Values from a set of five, so most windows hold ties: the first in row-major order must win.
+        var x = new float[planes * h * w];
+        for (int i = 0; i < x.Length; i++) x[i] = rng.NextInt(5) - 2;
+        var (yRef, argRef) = Reference(x, planes, h, w, k, s);
+        foreach (var level in Simd.Supported)
+        {
+            using var scope = new SimdScope(level);
+            var y = new float[yRef.Length];
+            var arg = new int[argRef.Length];
+            PoolKernels.MaxPool2d<float>(x, planes, h, w, k, s, y, arg);
+            Assert.Equal(yRef, y);
+            Assert.Equal(argRef, arg);
+        }
+    }
+}
