@@ -33,7 +33,7 @@ internal sealed unsafe class Conv2dKernel<T> : IParallelWork where T : unmanaged
     private int[] _qOffDx = []; // (H·W): h·Wg + w
     private T[] _gpad = [];     // per chunk (O, Hg, Wg)
     private T[] _wrot = [];     // (C, O·k·k)
-    private T[] _cols = [];     // per chunk (K, P), for strides other than 1
+    private T[] _cols = [];     // per chunk (K, P): dcols, when dx is not the direct convolution
     private T[] _dw = [];       // per chunk (O, K)
     private readonly PatchRuns _runs = new();   // of _qOff, stride 1
     private readonly PatchRuns _runsDx = new(); // of _qOffDx
