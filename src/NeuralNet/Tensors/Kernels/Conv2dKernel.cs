@@ -206,7 +206,7 @@ internal sealed unsafe class Conv2dKernel<T> : IParallelWork where T : unmanaged
         {
             // dW_chunk (O, K) = [G[start] … G[end−1]] (O, count·P) · [cols(x[start]) … ]ᵀ (count·P, K).
             var a = new SamplesA<T>(_g + start * gStride, _o, p);
-            var b = new PatchTransposedB<T>(xpadBase + start * padded, padded, p, kOff, qOff);
+            var b = new PatchTransposedB<T>(xpadBase + start * padded, padded, p, kOff, qOff, _s == 1 ? _ow : 0);
             GemmCore.Run(_level, _o, k, count * p, ref a, ref b, T.One, T.Zero, dwBase + (long)chunk * _o * k, k);
         }
         if (_hasBias)

@@ -118,7 +118,7 @@ internal sealed unsafe class PatchRuns
 /// inner dimension runs over (sample, output position): B[(n, q), kk] = xₙ[qOff[q] + kOff[kk]], with
 /// xₙ = x + n·imageStride and q &lt; positions.
 /// </summary>
-internal readonly unsafe struct PatchTransposedB<T>(T* x, long imageStride, int positions, int* kOff, int* qOff) : IPackB<T> where T : unmanaged
+internal readonly unsafe struct PatchTransposedB<T>(T* x, long imageStride, int positions, int* kOff, int* qOff, int outWidth) : IPackB<T> where T : unmanaged
 {
     [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     public void Pack(int row0, int col0, int kc, int nc, int nr, T* dst)
@@ -147,48 +147,85 @@ internal readonly unsafe struct PatchTransposedB<T>(T* x, long imageStride, int 
         }
     }
 
-    /// <summary>A full strip with AVX2 gathers, the strip's kOff indices held in registers across its rows.</summary>
+    /// <summary>
+    /// A full strip with AVX2. With stride 1 (<c>outWidth</c> &gt; 0) eight consecutive positions of one output row read
+    /// eight consecutive values of every patch row, so 8 positions × 8 patch entries are loaded as eight vectors and
+    /// transposed in registers; other rows are gathered, the strip's kOff indices held in registers.
+    /// </summary>
     [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     private bool TryGather(int row0, int kc, int nr, int* k, float* strip)
     {
         if (!Avx2.IsSupported || !Simd.Use256 || (nr != 16 && nr != 32)) return false;
         int n = row0 / positions, q = row0 - n * positions;
+        int column = outWidth > 0 ? q % outWidth : 0;
         float* image = (float*)x + n * imageStride;
         var i0 = Vector256.Load(k);
         var i1 = Vector256.Load(k + 8);
-        if (nr == 16)
-        {
-            for (int p = 0; p < kc; p++)
-            {
-                float* src = image + qOff[q];
-                float* d = strip + (long)p * 16;
-                Avx2.GatherVector256(src, i0, 4).Store(d);
-                Avx2.GatherVector256(src, i1, 4).Store(d + 8);
-                if (++q == positions)
-                {
-                    q = 0;
-                    image += imageStride;
-                }
-            }
-            return true;
-        }
-        var i2 = Vector256.Load(k + 16);
-        var i3 = Vector256.Load(k + 24);
-        for (int p = 0; p < kc; p++)
+        var i2 = nr == 32 ? Vector256.Load(k + 16) : default;
+        var i3 = nr == 32 ? Vector256.Load(k + 24) : default;
+        for (int p = 0; p < kc;)
         {
             float* src = image + qOff[q];
-            float* d = strip + (long)p * 32;
-            Avx2.GatherVector256(src, i0, 4).Store(d);
-            Avx2.GatherVector256(src, i1, 4).Store(d + 8);
-            Avx2.GatherVector256(src, i2, 4).Store(d + 16);
-            Avx2.GatherVector256(src, i3, 4).Store(d + 24);
-            if (++q == positions)
+            float* d = strip + (long)p * nr;
+            int step;
+            if (outWidth > 0 && column + 8 <= outWidth && p + 8 <= kc)
+            {
+                for (int g = 0; g < nr; g += 8) TransposeRows8(src, k + g, d + g, nr);
+                step = 8;
+            }
+            else
+            {
+                Avx2.GatherVector256(src, i0, 4).Store(d);
+                Avx2.GatherVector256(src, i1, 4).Store(d + 8);
+                if (nr == 32)
+                {
+                    Avx2.GatherVector256(src, i2, 4).Store(d + 16);
+                    Avx2.GatherVector256(src, i3, 4).Store(d + 24);
+                }
+                step = 1;
+            }
+            p += step;
+            q += step;
+            column += step;
+            if (outWidth > 0 && column == outWidth) column = 0;
+            if (q == positions)
             {
                 q = 0;
+                column = 0;
                 image += imageStride;
             }
         }
         return true;
+    }
+
+    /// <summary>d[t·dstStride + j] = src[offsets[j] + t] for t, j &lt; 8: eight rows at the given offsets, transposed.</summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    private static void TransposeRows8(float* src, int* offsets, float* d, int dstStride)
+    {
+        var r0 = Avx.LoadVector256(src + offsets[0]);
+        var r1 = Avx.LoadVector256(src + offsets[1]);
+        var r2 = Avx.LoadVector256(src + offsets[2]);
+        var r3 = Avx.LoadVector256(src + offsets[3]);
+        var r4 = Avx.LoadVector256(src + offsets[4]);
+        var r5 = Avx.LoadVector256(src + offsets[5]);
+        var r6 = Avx.LoadVector256(src + offsets[6]);
+        var r7 = Avx.LoadVector256(src + offsets[7]);
+        var t0 = Avx.UnpackLow(r0, r1); var t1 = Avx.UnpackHigh(r0, r1);
+        var t2 = Avx.UnpackLow(r2, r3); var t3 = Avx.UnpackHigh(r2, r3);
+        var t4 = Avx.UnpackLow(r4, r5); var t5 = Avx.UnpackHigh(r4, r5);
+        var t6 = Avx.UnpackLow(r6, r7); var t7 = Avx.UnpackHigh(r6, r7);
+        var u0 = Avx.Shuffle(t0, t2, 0x44); var u1 = Avx.Shuffle(t0, t2, 0xEE);
+        var u2 = Avx.Shuffle(t1, t3, 0x44); var u3 = Avx.Shuffle(t1, t3, 0xEE);
+        var u4 = Avx.Shuffle(t4, t6, 0x44); var u5 = Avx.Shuffle(t4, t6, 0xEE);
+        var u6 = Avx.Shuffle(t5, t7, 0x44); var u7 = Avx.Shuffle(t5, t7, 0xEE);
+        Avx.Store(d, Avx.Permute2x128(u0, u4, 0x20));
+        Avx.Store(d + dstStride, Avx.Permute2x128(u1, u5, 0x20));
+        Avx.Store(d + 2 * dstStride, Avx.Permute2x128(u2, u6, 0x20));
+        Avx.Store(d + 3 * dstStride, Avx.Permute2x128(u3, u7, 0x20));
+        Avx.Store(d + 4 * dstStride, Avx.Permute2x128(u0, u4, 0x31));
+        Avx.Store(d + 5 * dstStride, Avx.Permute2x128(u1, u5, 0x31));
+        Avx.Store(d + 6 * dstStride, Avx.Permute2x128(u2, u6, 0x31));
+        Avx.Store(d + 7 * dstStride, Avx.Permute2x128(u3, u7, 0x31));
     }
 }
 
