@@ -200,33 +200,13 @@ internal readonly unsafe struct PatchTransposedB<T>(T* x, long imageStride, int 
 
     /// <summary>d[t·dstStride + j] = src[offsets[j] + t] for t, j &lt; 8: eight rows at the given offsets, transposed.</summary>
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
-    private static void TransposeRows8(float* src, int* offsets, float* d, int dstStride)
-    {
-        var r0 = Avx.LoadVector256(src + offsets[0]);
-        var r1 = Avx.LoadVector256(src + offsets[1]);
-        var r2 = Avx.LoadVector256(src + offsets[2]);
-        var r3 = Avx.LoadVector256(src + offsets[3]);
-        var r4 = Avx.LoadVector256(src + offsets[4]);
-        var r5 = Avx.LoadVector256(src + offsets[5]);
-        var r6 = Avx.LoadVector256(src + offsets[6]);
-        var r7 = Avx.LoadVector256(src + offsets[7]);
-        var t0 = Avx.UnpackLow(r0, r1); var t1 = Avx.UnpackHigh(r0, r1);
-        var t2 = Avx.UnpackLow(r2, r3); var t3 = Avx.UnpackHigh(r2, r3);
-        var t4 = Avx.UnpackLow(r4, r5); var t5 = Avx.UnpackHigh(r4, r5);
-        var t6 = Avx.UnpackLow(r6, r7); var t7 = Avx.UnpackHigh(r6, r7);
-        var u0 = Avx.Shuffle(t0, t2, 0x44); var u1 = Avx.Shuffle(t0, t2, 0xEE);
-        var u2 = Avx.Shuffle(t1, t3, 0x44); var u3 = Avx.Shuffle(t1, t3, 0xEE);
-        var u4 = Avx.Shuffle(t4, t6, 0x44); var u5 = Avx.Shuffle(t4, t6, 0xEE);
-        var u6 = Avx.Shuffle(t5, t7, 0x44); var u7 = Avx.Shuffle(t5, t7, 0xEE);
-        Avx.Store(d, Avx.Permute2x128(u0, u4, 0x20));
-        Avx.Store(d + dstStride, Avx.Permute2x128(u1, u5, 0x20));
-        Avx.Store(d + 2 * dstStride, Avx.Permute2x128(u2, u6, 0x20));
-        Avx.Store(d + 3 * dstStride, Avx.Permute2x128(u3, u7, 0x20));
-        Avx.Store(d + 4 * dstStride, Avx.Permute2x128(u0, u4, 0x31));
-        Avx.Store(d + 5 * dstStride, Avx.Permute2x128(u1, u5, 0x31));
-        Avx.Store(d + 6 * dstStride, Avx.Permute2x128(u2, u6, 0x31));
-        Avx.Store(d + 7 * dstStride, Avx.Permute2x128(u3, u7, 0x31));
-    }
+    private static void TransposeRows8(float* src, int* offsets, float* d, int dstStride) =>
+        GemmPacking.TransposeStore8x8(
+            Avx.LoadVector256(src + offsets[0]), Avx.LoadVector256(src + offsets[1]),
+            Avx.LoadVector256(src + offsets[2]), Avx.LoadVector256(src + offsets[3]),
+            Avx.LoadVector256(src + offsets[4]), Avx.LoadVector256(src + offsets[5]),
+            Avx.LoadVector256(src + offsets[6]), Avx.LoadVector256(src + offsets[7]),
+            d, dstStride);
 }
 
 /// <summary>

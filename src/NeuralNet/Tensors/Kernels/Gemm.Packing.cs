@@ -1,4 +1,5 @@
 using System.Runtime.CompilerServices;
+using System.Runtime.Intrinsics;
 using System.Runtime.Intrinsics.X86;
 
 namespace NeuralNet.Tensors.Kernels;
@@ -158,16 +159,26 @@ internal static unsafe class GemmPacking
     /// <paramref name="rows"/> read as zeros) transposed in registers, each column stored as one vector, in increasing q.
     /// </summary>
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
-    private static void Transpose8x8(float* r, long ld, int rows, float* d, int dstStride)
+    private static void Transpose8x8(float* r, long ld, int rows, float* d, int dstStride) =>
+        TransposeStore8x8(
+            Avx.LoadVector256(r),
+            rows > 1 ? Avx.LoadVector256(r + ld) : default,
+            rows > 2 ? Avx.LoadVector256(r + 2 * ld) : default,
+            rows > 3 ? Avx.LoadVector256(r + 3 * ld) : default,
+            rows > 4 ? Avx.LoadVector256(r + 4 * ld) : default,
+            rows > 5 ? Avx.LoadVector256(r + 5 * ld) : default,
+            rows > 6 ? Avx.LoadVector256(r + 6 * ld) : default,
+            rows > 7 ? Avx.LoadVector256(r + 7 * ld) : default,
+            d, dstStride);
+
+    /// <summary>
+    /// Stores the 8×8 block whose rows are r0…r7 transposed: column q (element q of every row) goes to
+    /// d + q·dstStride as one vector, in increasing q (so a later store overwrites an earlier one's spill).
+    /// </summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    internal static void TransposeStore8x8(Vector256<float> r0, Vector256<float> r1, Vector256<float> r2, Vector256<float> r3,
+        Vector256<float> r4, Vector256<float> r5, Vector256<float> r6, Vector256<float> r7, float* d, int dstStride)
     {
-        var r0 = Avx.LoadVector256(r);
-        var r1 = rows > 1 ? Avx.LoadVector256(r + ld) : default;
-        var r2 = rows > 2 ? Avx.LoadVector256(r + 2 * ld) : default;
-        var r3 = rows > 3 ? Avx.LoadVector256(r + 3 * ld) : default;
-        var r4 = rows > 4 ? Avx.LoadVector256(r + 4 * ld) : default;
-        var r5 = rows > 5 ? Avx.LoadVector256(r + 5 * ld) : default;
-        var r6 = rows > 6 ? Avx.LoadVector256(r + 6 * ld) : default;
-        var r7 = rows > 7 ? Avx.LoadVector256(r + 7 * ld) : default;
         var t0 = Avx.UnpackLow(r0, r1); var t1 = Avx.UnpackHigh(r0, r1);
         var t2 = Avx.UnpackLow(r2, r3); var t3 = Avx.UnpackHigh(r2, r3);
         var t4 = Avx.UnpackLow(r4, r5); var t5 = Avx.UnpackHigh(r4, r5);

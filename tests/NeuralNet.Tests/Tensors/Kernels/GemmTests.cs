@@ -130,8 +130,11 @@ public class GemmTests
     [Fact]
     public void Active_level_cannot_exceed_what_the_machine_supports()
     {
-        if (Simd.Best == SimdLevel.Vector512) return;
-        Assert.Throws<NotSupportedException>(() => Simd.Active = SimdLevel.Vector512);
+        // One past the widest level: refused on every machine, and the active level stays as it was.
+        var before = Simd.Active;
+        var e = Assert.Throws<NotSupportedException>(() => Simd.Active = (SimdLevel)((int)Simd.Best + 1));
+        Assert.Contains(Simd.Best.ToString(), e.Message);
+        Assert.Equal(before, Simd.Active);
     }
 
     [Fact]
