@@ -13,6 +13,7 @@ internal sealed class ConsoleObserver : ITrainingObserver
 {
     private readonly int _epochs;
     private readonly Action<EpochRecord, bool>? _onEpochEnd;
+    private readonly Action<int>? _onResumePoint;
     private readonly Stopwatch _clock = new();
     private volatile int _epoch = -1;
     private volatile int _batch;
@@ -21,7 +22,8 @@ internal sealed class ConsoleObserver : ITrainingObserver
     private long _samples;
     private readonly Queue<(EpochRecord Record, bool IsBest)> _finished = new();
 
-    public ConsoleObserver(int epochs, Action<EpochRecord, bool>? onEpochEnd) => (_epochs, _onEpochEnd) = (epochs, onEpochEnd);
+    public ConsoleObserver(int epochs, Action<EpochRecord, bool>? onEpochEnd, Action<int>? onResumePoint = null) =>
+        (_epochs, _onEpochEnd, _onResumePoint) = (epochs, onEpochEnd, onResumePoint);
 
     public void OnEpochStart(int epoch, int batches, double learningRate)
     {
@@ -44,6 +46,8 @@ internal sealed class ConsoleObserver : ITrainingObserver
         _onEpochEnd?.Invoke(record, isBest);
         lock (_finished) _finished.Enqueue((record, isBest));
     }
+
+    public void OnResumePoint(int nextEpoch) => _onResumePoint?.Invoke(nextEpoch);
 
     public static string Summary(EpochRecord r, int epochs, bool isBest) => string.Create(CultureInfo.InvariantCulture,
         $"epoch {r.Epoch + 1,3}/{epochs}  train loss {r.TrainLoss:F4} acc {r.TrainAccuracy:P2}  val loss {r.ValidationLoss:F4} acc {r.ValidationAccuracy:P2}  {r.Seconds:F2}s{(isBest ? "  *best" : "")}");

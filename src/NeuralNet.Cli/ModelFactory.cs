@@ -72,16 +72,28 @@ internal static class ModelFactory
         return new Sequential<float>(layers.ToArray());
     }
 
-    public static Optimizer<float> Optimizer(string name, IReadOnlyList<Parameter<float>> parameters, double? lr, double weightDecay) => name switch
+    /// <summary>The learning rate an optimizer gets without --lr: 1e-3 for Adam, AdamW and RMSProp, 0.1 for SGD, 0.05 with momentum.</summary>
+    public static double DefaultLearningRate(string optimizer) => optimizer switch
     {
-        "adam" => new Adam<float>(parameters, lr ?? 1e-3, weightDecay: weightDecay),
-        "adamw" => new AdamW<float>(parameters, lr ?? 1e-3, weightDecay: weightDecay == 0 ? 0.01 : weightDecay),
-        "sgd" => new SGD<float>(parameters, lr ?? 0.1, weightDecay: weightDecay),
-        "momentum" => new SGD<float>(parameters, lr ?? 0.05, momentum: 0.9, weightDecay: weightDecay),
-        "nesterov" => new SGD<float>(parameters, lr ?? 0.05, momentum: 0.9, weightDecay: weightDecay, nesterov: true),
-        "rmsprop" => new RMSProp<float>(parameters, lr ?? 1e-3, weightDecay: weightDecay),
-        _ => throw new CliException($"unknown optimizer '{name}' (known: {string.Join(", ", Optimizers)})"),
+        "sgd" => 0.1,
+        "momentum" or "nesterov" => 0.05,
+        _ => 1e-3,
     };
+
+    public static Optimizer<float> Optimizer(string name, IReadOnlyList<Parameter<float>> parameters, double? lr, double weightDecay)
+    {
+        double rate = lr ?? DefaultLearningRate(name);
+        return name switch
+        {
+            "adam" => new Adam<float>(parameters, rate, weightDecay: weightDecay),
+            "adamw" => new AdamW<float>(parameters, rate, weightDecay: weightDecay == 0 ? 0.01 : weightDecay),
+            "sgd" => new SGD<float>(parameters, rate, weightDecay: weightDecay),
+            "momentum" => new SGD<float>(parameters, rate, momentum: 0.9, weightDecay: weightDecay),
+            "nesterov" => new SGD<float>(parameters, rate, momentum: 0.9, weightDecay: weightDecay, nesterov: true),
+            "rmsprop" => new RMSProp<float>(parameters, rate, weightDecay: weightDecay),
+            _ => throw new CliException($"unknown optimizer '{name}' (known: {string.Join(", ", Optimizers)})"),
+        };
+    }
 
     public static int[] ParseHidden(string text)
     {

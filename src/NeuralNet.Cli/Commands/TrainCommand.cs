@@ -80,10 +80,23 @@ internal static class TrainCommand
         var fast = new Option<bool>("--fast") { Description = $"Train for speed: with --model cnn a smaller CNN (conv 5×5 with 16 and 32 channels, a 128-unit head), {FastPreset.Epochs} epochs, one-cycle schedule peaking at lr {FastPreset.LearningRate}, no early stopping (options given explicitly still apply)" };
         var shift = new Option<int>("--augment-shift") { Description = "Randomly translate training images by up to N pixels (CNN only; default 1 for --model cnn, 0 with --fast and for the MLP)", DefaultValueFactory = _ => 0 };
         var smoothing = new Option<double>("--label-smoothing") { Description = "Cross-entropy label smoothing ε (in the training and validation losses, which early stopping watches; the test loss is plain cross-entropy)", DefaultValueFactory = _ => 0.1 };
+        var resume = new Option<string?>("--resume") { Description = "Continue the run whose output folder this is, from its checkpoints/last.npz (written after every epoch), with its saved settings; an option given as well must equal the saved one", HelpName = "OUTPUT_DIR" };
 
         var cmd = new Command("train", "Train a model (default: MLP 784→128→64→10 on MNIST with Adam) and write checkpoint, history, metrics and figures.");
-        foreach (var o in new Option[] { dataset, model, hidden, optimizer, lr, wd, epochs, batch, init, seed, output, threads, patience, data, val, limit, quiet, noFigures, schedule, smoothing, shift, fast })
+        foreach (var o in new Option[] { dataset, model, hidden, optimizer, lr, wd, epochs, batch, init, seed, output, threads, patience, data, val, limit, quiet, noFigures, schedule, smoothing, shift, fast, resume })
             cmd.Options.Add(o);
+        // The options that decide the run, as settings, for comparing what --resume is given with what was saved.
+        // --quiet and --no-figures only change what is shown or drawn, so a resumed run takes them from its own command line.
+        var decisive = new (Option Option, Func<TrainSettings, string> Value)[]
+        {
+            (dataset, t => t.Dataset), (model, t => t.Model), (hidden, t => string.Join(',', t.Hidden)), (optimizer, t => t.Optimizer),
+            (lr, t => Number(t.LearningRate ?? ModelFactory.DefaultLearningRate(t.Optimizer))), (wd, t => Number(t.WeightDecay)),
+            (epochs, t => Number(t.Epochs)), (batch, t => Number(t.BatchSize)), (init, t => t.Init), (seed, t => t.Seed.ToString(CultureInfo.InvariantCulture)),
+            (output, t => Path.GetFullPath(t.Output)), (threads, t => Number(t.Threads)), (patience, t => t.Patience is int n ? Number(n) : "0 (off)"),
+            (data, t => t.DataFolder is null ? "(not given)" : Path.GetFullPath(t.DataFolder)), (val, t => Number(t.ValidationFraction)),
+            (limit, t => t.Limit is int n ? Number(n) : "(all)"), (schedule, t => t.Schedule), (smoothing, t => Number(t.LabelSmoothing)),
+            (shift, t => Number(t.Shift)), (fast, t => t.Fast ? "true" : "false"),
+        };
         cmd.SetAction(p => Cli.Guard(() =>
         {
             int pat = p.GetValue(patience);
@@ -113,10 +126,56 @@ internal static class TrainCommand
                     Patience = Given(patience) ? s.Patience : null,
                 };
             }
+            if (p.GetValue(resume) is string folder)
+            {
+                var saved = ReadSavedRun(folder);
+                var given = s with { Output = Given(output) ? s.Output : folder };
+                var differences = decisive.Where(d => Given(d.Option) && d.Value(given) != d.Value(saved.Settings))
+                    .Select(d => $"{d.Option.Name} {d.Value(given)} (saved: {d.Value(saved.Settings)})").ToArray();
+                if (differences.Length > 0)
+                {
+                    throw new CliException($"--resume {folder}: {(differences.Length == 1 ? "this option differs" : "these options differ")} from the saved run: " +
+                        $"{string.Join("; ", differences)}. Leave {(differences.Length == 1 ? "it" : "them")} out to continue with the saved settings.");
+                }
+                Run(saved.Settings with { Output = folder, Quiet = s.Quiet, Figures = s.Figures }, resume: saved);
+                return 0;
+            }
             Run(s);
             return 0;
         }));
         return cmd;
+    }
+
+    private static string Number(double x) => x.ToString("R", CultureInfo.InvariantCulture);
+
+    /// <summary>Where <c>nn train</c> keeps its resume point in an output folder.</summary>
+    public static string LastCheckpoint(string output) => Path.Combine(output, "checkpoints", "last.npz");
+
+    private const string SavedRunEntry = "train_run.json";
+
+    /// <summary>What last.npz holds besides the training state: the run's settings and the seconds it has run so far.</summary>
+    internal sealed record SavedRun(TrainSettings Settings, double ElapsedSeconds);
+
+    private static readonly JsonSerializerOptions s_savedRunJson = new() { WriteIndented = true, PropertyNamingPolicy = JsonNamingPolicy.SnakeCaseLower };
+
+    /// <summary>The settings saved in <paramref name="output"/>'s last.npz, or an error naming what is missing or wrong.</summary>
+    internal static SavedRun ReadSavedRun(string output)
+    {
+        if (!Directory.Exists(output)) throw new CliException($"--resume: folder not found: {output}", 1);
+        string last = LastCheckpoint(output);
+        if (!File.Exists(last))
+            throw new CliException($"--resume: {last} not found; nn train writes it after each completed epoch, so the run in {output} finished none (or was not written by nn train).", 1);
+        string? json;
+        using (var npz = new NpzReader(last)) json = npz.GetText(SavedRunEntry);
+        if (json is null) throw new CliException($"--resume: {last} has no {SavedRunEntry}: it is not a checkpoint nn train wrote for resuming.", 1);
+        try
+        {
+            return JsonSerializer.Deserialize<SavedRun>(json, s_savedRunJson) ?? throw new CliException($"--resume: {last}: {SavedRunEntry} is empty.", 1);
+        }
+        catch (JsonException e)
+        {
+            throw new CliException($"--resume: {last}: {SavedRunEntry} is not valid: {e.Message}", 1);
+        }
     }
 
     /// <summary>Validates the settings, naming the first bad one.</summary>
@@ -149,7 +208,11 @@ internal static class TrainCommand
     /// <summary>The result of a run, for the experiments.</summary>
     public sealed record Result(History History, Metrics Test, Sequential<float> Model, Dataset<float> TestSet);
 
-    public static Result Run(TrainSettings s, CancellationToken external = default)
+    /// <summary>
+    /// Trains as <paramref name="s"/> says, or, given <paramref name="resume"/> (read from <c>s.Output</c>'s last.npz),
+    /// continues that run from its last completed epoch: the final weights are those of an uninterrupted run, bit for bit.
+    /// </summary>
+    public static Result Run(TrainSettings s, CancellationToken external = default, SavedRun? resume = null)
     {
         Validate(s);
         TensorOps.Threads = s.Threads;
@@ -160,26 +223,59 @@ internal static class TrainCommand
         var loss = new CrossEntropyLoss<float>(s.LabelSmoothing);
         string modelName = $"{Architecture.Summary(model)} ({s.Init} init)";
         string optimizerName = optimizer.ToString()!; // before training: a schedule changes the learning rate
-        if (!s.Quiet)
-        {
-            Console.WriteLine(string.Create(CultureInfo.InvariantCulture,
-                $"{s.Dataset}: {train.Count} train / {validation.Count} validation / {test.Count} test; {modelName}, {model.ParameterCount():N0} parameters; {optimizer}; batch {s.BatchSize}; {s.Threads} threads; seed {s.Seed}"));
-        }
 
         string checkpoints = Path.Combine(s.Output, "checkpoints");
         string best = Path.Combine(checkpoints, "best_model.npz");
-        Directory.CreateDirectory(checkpoints);
+        string last = LastCheckpoint(s.Output);
+        FitState<float> state;
+        if (resume is null)
+        {
+            Directory.CreateDirectory(checkpoints);
+            File.Delete(last); // another run's resume point must not outlive this run's first epoch
+            state = new FitState<float>(model);
+        }
+        else
+        {
+            try
+            {
+                state = TrainingCheckpoint.Load(last, model, optimizer);
+            }
+            catch (Exception e) when (e is InvalidDataException or ShapeMismatchException)
+            {
+                throw new CliException($"--resume: {e.Message}", 1);
+            }
+        }
+        state.BaseLearningRate ??= optimizer.LearningRate;
+        if (!s.Quiet)
+        {
+            Console.WriteLine(string.Create(CultureInfo.InvariantCulture,
+                $"{s.Dataset}: {train.Count} train / {validation.Count} validation / {test.Count} test; {modelName}, {model.ParameterCount():N0} parameters; {optimizerName}; batch {s.BatchSize}; {s.Threads} threads; seed {s.Seed}"));
+            if (resume is not null)
+            {
+                var h = state.History;
+                Console.WriteLine(string.Create(CultureInfo.InvariantCulture,
+                    $"resuming {last}: {state.NextEpoch} of {s.Epochs} epochs done{(h.BestEpoch >= 0 ? $", best epoch {h.BestEpoch + 1} (val loss {h.Epochs[h.BestEpoch].ValidationLoss:F4})" : "")}"));
+                foreach (var r in h.Epochs) Console.WriteLine(ConsoleObserver.Summary(r, s.Epochs, r.Epoch == h.BestEpoch) + "  (saved)");
+            }
+        }
+
         var metadata = new Dictionary<string, string>
         {
-            ["dataset"] = s.Dataset, ["model"] = modelName, ["optimizer"] = optimizer.ToString()!, ["seed"] = s.Seed.ToString(CultureInfo.InvariantCulture),
+            ["dataset"] = s.Dataset, ["model"] = modelName, ["optimizer"] = optimizerName, ["seed"] = s.Seed.ToString(CultureInfo.InvariantCulture),
         };
+        var settingsToSave = s with
+        {
+            Output = Path.GetFullPath(s.Output), DataFolder = s.DataFolder is null ? null : Path.GetFullPath(s.DataFolder), Quiet = false, Figures = true,
+        };
+        double earlierSeconds = resume?.ElapsedSeconds ?? 0;
 
         using var cts = CancellationTokenSource.CreateLinkedTokenSource(external);
         ConsoleCancelEventHandler onCancel = (_, e) =>
         {
             e.Cancel = true; // stop after the current batch, then write what we have
             cts.Cancel();
-            if (!s.Quiet) Console.Error.WriteLine("Stopping after this batch; the best checkpoint and the figures will still be written.");
+            if (!s.Quiet)
+                Console.Error.WriteLine($"Stopping after this batch; the best checkpoint and the figures will still be written. 'nn train --resume {s.Output}' continues from the last completed epoch.");
         };
         Console.CancelKeyPress += onCancel;
         History history;
@@ -189,7 +285,13 @@ internal static class TrainCommand
             var observer = new ConsoleObserver(s.Epochs, (record, isBest) =>
             {
                 // Save as soon as an epoch is the best: a crash or Ctrl+C keeps it.
-                if (isBest) Checkpoint.Save(best, model, optimizer, new TrainingState(record.Epoch + 1, s.Seed, optimizer.LearningRate), metadata);
+                if (isBest) Checkpoint.Save(best, model, optimizer, new TrainingState(record.Epoch + 1, s.Seed, state.BaseLearningRate.Value), metadata);
+            }, nextEpoch =>
+            {
+                // Every completed epoch, never a partial one: everything an exact resume needs, written atomically.
+                var run = new SavedRun(settingsToSave, earlierSeconds + clock.Elapsed.TotalSeconds);
+                TrainingCheckpoint.Save(last, model, optimizer, state, s.Seed, metadata,
+                    w => w.AddText(SavedRunEntry, JsonSerializer.Serialize(run, s_savedRunJson)));
             });
             var options = new TrainerOptions
             {
@@ -201,7 +303,7 @@ internal static class TrainCommand
                 {
                     Action<NeuralNet.Tensors.Tensor<float>, NeuralNet.Tensors.Rng>? augment =
                         s.Shift > 0 ? (batch, rng) => Augment.RandomShift(batch, s.Shift, rng) : null;
-                    return Trainer.Fit(model, loss, optimizer, train, validation, options, observer, augment);
+                    return Trainer.Fit(model, loss, optimizer, train, validation, options, observer, augment, state);
                 }
                 catch (TrainingDivergedException e)
                 {
@@ -214,7 +316,7 @@ internal static class TrainCommand
         {
             Console.CancelKeyPress -= onCancel;
         }
-        double totalSeconds = clock.Elapsed.TotalSeconds;
+        double totalSeconds = earlierSeconds + clock.Elapsed.TotalSeconds;
 
         var testMetrics = Trainer.Evaluate(model, new CrossEntropyLoss<float>(), test, ModelFactory.EvaluationBatch(model)); // plain cross-entropy, comparable across runs
         Directory.CreateDirectory(s.Output);

@@ -26,9 +26,12 @@ public static class Checkpoint
     private const string TrainingEntry = "training.json";
     private const string OptimizerPrefix = "optimizer.";
 
-    /// <summary>Writes <paramref name="model"/> (and optionally optimizer state, training state and metadata) to <paramref name="path"/>.</summary>
+    /// <summary>
+    /// Writes <paramref name="model"/> (and optionally optimizer state, training state and metadata) to <paramref name="path"/>;
+    /// <paramref name="more"/>, if given, adds entries of its own to the same archive (see <see cref="TrainingCheckpoint"/>).
+    /// </summary>
     public static void Save<T>(string path, Module<T> model, Optimizer<T>? optimizer = null, TrainingState? training = null,
-        IReadOnlyDictionary<string, string>? metadata = null)
+        IReadOnlyDictionary<string, string>? metadata = null, Action<NpzWriter>? more = null)
         where T : unmanaged, IFloatingPointIeee754<T>
     {
         var architecture = new JsonObject
@@ -59,6 +62,7 @@ public static class Checkpoint
             }
             if (training is not null)
                 w.AddText(TrainingEntry, JsonSerializer.Serialize(training, Architecture.Indented));
+            more?.Invoke(w);
         });
     }
 

@@ -43,6 +43,9 @@ public sealed class Dropout<T> : Module<T> where T : unmanaged, IFloatingPointIe
     /// </summary>
     public bool FreezeMask { get; set; }
 
+    /// <summary>The mask generator, "rng": each training Forward advances it.</summary>
+    protected override IEnumerable<(string Name, Rng Rng)> LocalRandomSources() => [("rng", _rng)];
+
     /// <summary>y = x ⊙ M in training (a new mask M each call unless <see cref="FreezeMask"/>); the input itself in evaluation.</summary>
     public override Tensor<T> Forward(Tensor<T> input)
     {

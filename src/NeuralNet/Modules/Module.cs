@@ -50,6 +50,20 @@ public abstract class Module<T> where T : unmanaged, IFloatingPointIeee754<T>
     public IEnumerable<(string Name, Tensor<T> Tensor)> StateDict() =>
         NamedParameters().Select(p => (p.Name, p.Parameter.Value)).Concat(NamedBuffers());
 
+    /// <summary>
+    /// This module's own random sources (e.g. Dropout's mask generator), with local names such as "rng": state that
+    /// changes as training runs and that an exact resume must restore along with the weights.
+    /// </summary>
+    protected virtual IEnumerable<(string Name, Rng Rng)> LocalRandomSources() => [];
+
+    /// <summary>Every random source of this module and its children, named by path: "10.rng".</summary>
+    public IEnumerable<(string Name, Rng Rng)> NamedRandomSources()
+    {
+        foreach (var r in LocalRandomSources()) yield return r;
+        foreach (var (childName, child) in Children())
+            foreach (var (name, r) in child.NamedRandomSources()) yield return ($"{childName}.{name}", r);
+    }
+
     /// <summary>The modules this one contains, with local names such as "0".</summary>
     public virtual IEnumerable<(string Name, Module<T> Module)> Children() => [];
 

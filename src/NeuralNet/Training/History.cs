@@ -30,6 +30,14 @@ public sealed class History
 
     internal void Add(EpochRecord record) => _epochs.Add(record);
 
+    /// <summary>A copy with the same epochs, best epoch and stop reason.</summary>
+    public History Clone()
+    {
+        var copy = new History { BestEpoch = BestEpoch, StopReason = StopReason };
+        copy._epochs.AddRange(_epochs);
+        return copy;
+    }
+
     /// <summary>The history as CSV: epoch,train_loss,train_accuracy,val_loss,val_accuracy,learning_rate,seconds.</summary>
     public string ToCsv()
     {

@@ -14,4 +14,10 @@ public interface ITrainingObserver
 
     /// <summary>Called after the epoch's evaluation.</summary>
     void OnEpochEnd(EpochRecord record, bool isBest) { }
+
+    /// <summary>
+    /// Called after <see cref="OnEpochEnd"/> when the epoch ran all its batches: the model, the optimizer and the
+    /// <see cref="FitState{T}"/> now describe a point that training can resume from exactly, at <paramref name="nextEpoch"/>.
+    /// </summary>
+    void OnResumePoint(int nextEpoch) { }
 }

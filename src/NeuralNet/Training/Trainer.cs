@@ -61,9 +61,14 @@ public static class Trainer
     /// zero the gradients, forward, loss, backward, optimizer step. After each epoch the model is evaluated on
     /// <paramref name="validation"/> (if given) in evaluation mode. <paramref name="augment"/>, if given, edits each
     /// gathered training batch in place (e.g. <see cref="Augment.RandomShift{T}"/>) with the epoch's random source.
+    /// <para><paramref name="state"/> is where training stands (epochs done, early stopping, best weights); null starts
+    /// afresh. Fit updates it after every completed epoch, before <see cref="ITrainingObserver.OnResumePoint"/>, so the
+    /// observer can save it; a Fit given a saved state (with the model and optimizer saved at the same point) continues
+    /// bit for bit as if never stopped. A cancelled, partial epoch is reported (history, observer) but never enters the state.</para>
     /// </summary>
     public static History Fit<T>(Module<T> model, CrossEntropyLoss<T> loss, Optimizer<T> optimizer, Dataset<T> train,
-        Dataset<T>? validation, TrainerOptions options, ITrainingObserver? observer = null, Action<Tensor<T>, Rng>? augment = null)
+        Dataset<T>? validation, TrainerOptions options, ITrainingObserver? observer = null, Action<Tensor<T>, Rng>? augment = null,
+        FitState<T>? state = null)
         where T : unmanaged, IFloatingPointIeee754<T>
     {
         ArgumentNullException.ThrowIfNull(model);
@@ -72,15 +77,21 @@ public static class Trainer
         var loader = new DataLoader<T>(train, options.BatchSize, options.Shuffle, options.DropLast, options.Seed, augment);
         if (loader.BatchCount == 0)
             throw new ArgumentException($"Trainer.Fit: {train.Count} training samples make no batch of {options.BatchSize} with DropLast.", nameof(train));
-        var history = new History();
-        var state = model.StateDict().Select(s => s.Tensor).ToArray();
-        var best = state.Select(t => t.Clone()).ToArray();
-        double bestLoss = double.PositiveInfinity;
-        int sinceBest = 0;
-        double baseLr = options.BaseLearningRate ?? optimizer.LearningRate;
+        if (state is null)
+            state = new FitState<T>(model) { NextEpoch = options.StartEpoch };
+        else if (options.StartEpoch != 0 && options.StartEpoch != state.NextEpoch)
+            throw new ArgumentException($"Trainer.Fit: StartEpoch {options.StartEpoch} contradicts the state, whose next epoch is {state.NextEpoch}.", nameof(options));
+        var weights = model.StateDict().Select(s => s.Tensor).ToArray();
+        var best = state.BestWeights;
+        if (best.Count != weights.Length)
+            throw new ArgumentException($"Trainer.Fit: the state keeps {best.Count} best-weight tensors, the model has {weights.Length}.", nameof(state));
+        var history = state.History;
+        state.BaseLearningRate ??= options.BaseLearningRate ?? optimizer.LearningRate;
+        double baseLr = state.BaseLearningRate.Value;
         int classes = train.NumClasses;
+        if (state.StoppedEarly(options.Patience)) history.StopReason = "early stopping";
 
-        for (int epoch = options.StartEpoch; epoch < options.Epochs; epoch++)
+        for (int epoch = state.NextEpoch; epoch < options.Epochs && !state.StoppedEarly(options.Patience); epoch++)
         {
             if (options.Schedule is not null) optimizer.LearningRate = options.Schedule.At(epoch, baseLr);
             observer?.OnEpochStart(epoch, loader.BatchCount, optimizer.LearningRate);
@@ -99,7 +110,7 @@ public static class Trainer
                 if (!double.IsFinite(batchLoss))
                 {
                     history.StopReason = "diverged";
-                    if (history.BestEpoch >= 0) Restore(state, best);
+                    if (history.BestEpoch >= 0) Restore(weights, best);
                     throw new TrainingDivergedException(
                         $"The training loss became {batchLoss} at epoch {epoch}, batch {batch.Index} (learning rate {optimizer.LearningRate}); " +
                         (history.BestEpoch >= 0 ? $"the weights of epoch {history.BestEpoch} were restored." : "no earlier epoch to restore."), history);
@@ -111,7 +122,7 @@ public static class Trainer
                 seen += batch.Size;
                 correct += CountCorrect(loss.Probabilities, batch.Labels);
                 observer?.OnBatchEnd(epoch, batch.Index, loader.BatchCount, lossSum / seen, seen);
-                if (options.CancellationToken.IsCancellationRequested)
+                if (options.CancellationToken.IsCancellationRequested && batch.Index < loader.BatchCount - 1)
                 {
                     cancelled = true;
                     break;
@@ -131,32 +142,43 @@ public static class Trainer
                 (valLoss, valAcc) = (m.Loss, m.Accuracy);
             }
             var record = new EpochRecord(epoch, lossSum / seen, (double)correct / seen, valLoss, valAcc, optimizer.LearningRate, trainSeconds);
-            history.Add(record);
-
             double monitored = double.IsNaN(valLoss) ? record.TrainLoss : valLoss;
-            bool isBest = monitored < bestLoss;
-            if (isBest)
-            {
-                bestLoss = monitored;
-                history.BestEpoch = epoch;
-                sinceBest = 0;
-                for (int i = 0; i < state.Length; i++) state[i].CopyTo(best[i]);
-            }
-            else sinceBest++;
-            observer?.OnEpochEnd(record, isBest);
+            bool isBest = monitored < state.BestLoss;
 
             if (cancelled)
+            {
+                // Most of an epoch: worth reporting, and its weights are kept if they are the best, but the state stays at
+                // the last completed epoch, from which a resumed run redoes this one whole.
+                var partial = history.Clone();
+                partial.Add(record);
+                if (isBest) partial.BestEpoch = epoch;
+                partial.StopReason = "cancelled";
+                observer?.OnEpochEnd(record, isBest);
+                if (options.RestoreBestWeights && !isBest && history.BestEpoch >= 0) Restore(weights, best);
+                return partial;
+            }
+
+            history.Add(record);
+            if (isBest)
+            {
+                state.BestLoss = monitored;
+                history.BestEpoch = epoch;
+                state.EpochsSinceBest = 0;
+                for (int i = 0; i < weights.Length; i++) weights[i].CopyTo(best[i]);
+            }
+            else state.EpochsSinceBest++;
+            state.NextEpoch = epoch + 1;
+            observer?.OnEpochEnd(record, isBest);
+            observer?.OnResumePoint(state.NextEpoch);
+
+            if (options.CancellationToken.IsCancellationRequested)
             {
                 history.StopReason = "cancelled";
                 break;
             }
-            if (options.Patience is int patience && sinceBest >= patience)
-            {
-                history.StopReason = "early stopping";
-                break;
-            }
+            if (state.StoppedEarly(options.Patience)) history.StopReason = "early stopping";
         }
-        if (options.RestoreBestWeights && history.BestEpoch >= 0) Restore(state, best);
+        if (options.RestoreBestWeights && history.BestEpoch >= 0) Restore(weights, best);
         return history;
     }
 
@@ -228,8 +250,8 @@ public static class Trainer
         return correct;
     }
 
-    private static void Restore<T>(Tensor<T>[] state, Tensor<T>[] saved) where T : unmanaged, IFloatingPointIeee754<T>
+    private static void Restore<T>(Tensor<T>[] weights, IReadOnlyList<Tensor<T>> saved) where T : unmanaged, IFloatingPointIeee754<T>
     {
-        for (int i = 0; i < state.Length; i++) saved[i].CopyTo(state[i]);
+        for (int i = 0; i < weights.Length; i++) saved[i].CopyTo(weights[i]);
     }
 }
