@@ -17,7 +17,7 @@ public sealed class CliTests : IDisposable
     public void Dispose() => _dir.Dispose();
 
     /// <summary>Class c is a bright horizontal bar at rows 2c+4 and 2c+5, plus pixel noise: learnable in a few epochs.</summary>
-    private static void WriteBars(string folder, int train, int test)
+    internal static void WriteBars(string folder, int train, int test)
     {
         Directory.CreateDirectory(folder);
         var rng = new Rng(5);
@@ -43,7 +43,7 @@ public sealed class CliTests : IDisposable
         Write("t10k", test);
     }
 
-    private static (int Code, string Out, string Err) Run(params string[] args)
+    internal static (int Code, string Out, string Err) Run(params string[] args)
     {
         var (oldOut, oldErr) = (Console.Out, Console.Error);
         var (o, e) = (new StringWriter(), new StringWriter());
