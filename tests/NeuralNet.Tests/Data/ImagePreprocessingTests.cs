@@ -60,9 +60,9 @@ public class ImagePreprocessingTests
         using var nine = Pictures.Draw(240, 320, SKColors.White, c =>
         {
             using var fill = new SKPaint { Color = SKColors.Black, IsAntialias = true };
-            c.DrawCircle(120, 90, 40, fill);
-            using var pen = Pictures.Pen(SKColors.Black, 10);
-            c.DrawLine(165, 100, 160, 280, pen);
+            c.DrawCircle(120, 90, 32, fill);
+            using var pen = Pictures.Pen(SKColors.Black, 12);
+            c.DrawLine(150, 100, 146, 280, pen);
         });
         float[] x = ImagePreprocessing.MnistDigit(Pictures.Grey(nine), 240, 320);
         var (cx, cy) = Pictures.CentreOfMass(x);

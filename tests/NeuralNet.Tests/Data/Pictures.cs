@@ -46,7 +46,7 @@ internal static class Pictures
         return x1 < 0 ? (0, 0, 0, 0) : (x0, y0, x1 - x0 + 1, y1 - y0 + 1);
     }
 
-    /// <summary>The centre of mass, with pixel (i, j) covering [j, j+1)×[i, i+1): the field's centre is (14, 14).</summary>
+    /// <summary>The centre of mass (Σ v·column / Σ v, Σ v·row / Σ v), in pixel indices: MNIST's digits have it at (14, 14).</summary>
     public static (double X, double Y) CentreOfMass(float[] image, int side = 28)
     {
         double m = 0, mx = 0, my = 0;
@@ -54,7 +54,7 @@ internal static class Pictures
             for (int x = 0; x < side; x++)
             {
                 double v = image[y * side + x];
-                (m, mx, my) = (m + v, mx + v * (x + 0.5), my + v * (y + 0.5));
+                (m, mx, my) = (m + v, mx + v * x, my + v * y);
             }
         return (mx / m, my / m);
     }
