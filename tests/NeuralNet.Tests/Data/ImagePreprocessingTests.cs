@@ -101,9 +101,30 @@ public class ImagePreprocessingTests
         using var photo = Pictures.Draw(300, 300, SKColors.White, c => c.DrawRect(40, 60, 100, 200, new SKPaint { Color = new SKColor(77, 77, 77) }));
         float[] x = ImagePreprocessing.FashionItem(Pictures.Grey(photo), 300, 300);
         var box = Pictures.InkBox(x);
-        Assert.Equal((7, 0, 14, 28), box);        // 28 tall, 14 wide, centred
+        Assert.Equal((7, 0, 14, 28), box);        // 28 tall, 14 wide, centred (7 + 14 + 7)
         Assert.Equal(1 - 77 / 255f, x[14 * 28 + 14], 3); // negated, its grey kept: light on dark
         Assert.Equal(0f, x[14 * 28 + 3]);
+    }
+
+    // Real data: CI sets NN_DATA. A test image negated into a dark-on-white picture and prepared again must come back as
+    // it was: the conventions (centre of mass at pixel 14, Fashion-MNIST's odd pixel of slack first) are the data sets' own.
+    [Theory]
+    [InlineData("mnist", 0.95)]
+    [InlineData("fashion-mnist", 0.85)]
+    public void Test_images_as_dark_on_white_pictures_are_prepared_back_into_themselves(string dataset, double share)
+    {
+        string? root = Environment.GetEnvironmentVariable("NN_DATA");
+        if (string.IsNullOrEmpty(root) || !Directory.Exists(Path.Combine(root, dataset))) return;
+        var test = Mnist.Load(Path.Combine(root, dataset), train: false, dataset: dataset).Take(2000);
+        int same = 0;
+        for (int i = 0; i < test.Count; i++)
+        {
+            float[] x = test.Features.Row(i).ToArray();
+            float[] picture = x.Select(v => 1 - v).ToArray();
+            float[] back = dataset == "mnist" ? ImagePreprocessing.MnistDigit(picture, 28, 28) : ImagePreprocessing.FashionItem(picture, 28, 28);
+            if (x.Zip(back).Average(t => Math.Abs(t.First - t.Second)) < 0.01) same++;
+        }
+        Assert.True(same >= share * test.Count, $"{same} of {test.Count} {dataset} test images came back unchanged");
     }
 
     [Fact]
