@@ -64,7 +64,8 @@ public static class Trainer
     /// <para><paramref name="state"/> is where training stands (epochs done, early stopping, best weights); null starts
     /// afresh. Fit updates it after every completed epoch, before <see cref="ITrainingObserver.OnResumePoint"/>, so the
     /// observer can save it; a Fit given a saved state (with the model and optimizer saved at the same point) continues
-    /// bit for bit as if never stopped. A cancelled, partial epoch is reported (history, observer) but never enters the state.</para>
+    /// bit for bit as if never stopped. A cancelled, partial epoch is reported (history, observer) but never enters the
+    /// state, and is the best only when no epoch was completed before it.</para>
     /// </summary>
     public static History Fit<T>(Module<T> model, CrossEntropyLoss<T> loss, Optimizer<T> optimizer, Dataset<T> train,
         Dataset<T>? validation, TrainerOptions options, ITrainingObserver? observer = null, Action<Tensor<T>, Rng>? augment = null,
@@ -143,20 +144,23 @@ public static class Trainer
             }
             var record = new EpochRecord(epoch, lossSum / seen, (double)correct / seen, valLoss, valAcc, optimizer.LearningRate, trainSeconds);
             double monitored = double.IsNaN(valLoss) ? record.TrainLoss : valLoss;
-            bool isBest = monitored < state.BestLoss;
 
             if (cancelled)
             {
-                // Most of an epoch: worth reporting, and its weights are kept if they are the best, but the state stays at
-                // the last completed epoch, from which a resumed run redoes this one whole.
+                // Most of an epoch: reported, but the state stays at the last completed epoch, from which a resumed run
+                // redoes this one whole. Its weights are kept only when no completed epoch came before; otherwise the best
+                // completed epoch's are restored, so the outcome is one an uninterrupted run also passes through.
+                bool first = history.BestEpoch < 0;
                 var partial = history.Clone();
                 partial.Add(record);
-                if (isBest) partial.BestEpoch = epoch;
+                if (first) partial.BestEpoch = epoch;
                 partial.StopReason = "cancelled";
-                observer?.OnEpochEnd(record, isBest);
-                if (options.RestoreBestWeights && !isBest && history.BestEpoch >= 0) Restore(weights, best);
+                observer?.OnEpochEnd(record, first);
+                if (options.RestoreBestWeights && !first) Restore(weights, best);
                 return partial;
             }
+
+            bool isBest = monitored < state.BestLoss;
 
             history.Add(record);
             if (isBest)

@@ -135,7 +135,7 @@ public sealed class TrainingCheckpointTests : IDisposable
     }
 
     [Fact]
-    public void A_cancelled_partial_epoch_is_reported_but_stays_out_of_the_state()
+    public void A_cancelled_partial_epoch_is_reported_but_stays_out_of_the_state_and_is_not_the_best()
     {
         var model = Net(7);
         var state = new FitState<float>(model);
@@ -146,6 +146,9 @@ public sealed class TrainingCheckpointTests : IDisposable
         Assert.Equal(2, history.Epochs.Count);       // epoch 0, and 26 of 30 batches of epoch 1
         Assert.Equal(1, state.NextEpoch);
         Assert.Single(state.History.Epochs);
+        // a mid-epoch snapshot never displaces a completed epoch as the best: the model holds epoch 0's weights
+        Assert.Equal(0, history.BestEpoch);
+        Assert.Equal(state.BestWeights.SelectMany(t => t.ToArray()), model.StateDict().SelectMany(s => s.Tensor.ToArray()));
     }
 
     private sealed class CancelAtBatch(int epoch, int batch, CancellationTokenSource cts) : ITrainingObserver
