@@ -1,5 +1,6 @@
 using System.Globalization;
 using System.Numerics;
+using NeuralNet.Activations;
 using NeuralNet.Modules;
 using NeuralNet.Tensors;
 
@@ -111,7 +112,16 @@ public abstract class BatchNorm<T> : Module<T> where T : unmanaged, IFloatingPoi
     private protected abstract int SpatialSize(Tensor<T> input);
 
     /// <summary>Normalizes <paramref name="input"/> (batch statistics in training, running ones in evaluation); same shape out.</summary>
-    public override Tensor<T> Forward(Tensor<T> input)
+    public override Tensor<T> Forward(Tensor<T> input) => Forward(input, relu: false);
+
+    /// <summary>
+    /// <see cref="Forward(Tensor{T})"/> followed by max(0, ·) in the same pass over memory, for a <see cref="ReLU{T}"/>
+    /// that follows this layer in a <see cref="Sequential{T}"/> (which then takes the result as the ReLU's output:
+    /// <see cref="ReLU{T}.Adopt"/>). This layer's own backward is unchanged: it starts from the ReLU's dx.
+    /// </summary>
+    internal Tensor<T> ForwardReLU(Tensor<T> input) => Forward(input, relu: true);
+
+    private Tensor<T> Forward(Tensor<T> input, bool relu)
     {
         int s = SpatialSize(input), n = input.Shape[0];
         _batchStatistics = IsTraining;
@@ -126,7 +136,7 @@ public abstract class BatchNorm<T> : Module<T> where T : unmanaged, IFloatingPoi
         }
         // Per channel c over its m = N·S values: (training) μ = (1/m)·Σ x, σ² = (1/m)·Σ (x − μ)²;
         // r = 1/√(σ² + ε), x̂ = (x − μ)·r, y = γ·x̂ + β.
-        TensorOps.BatchNormForward(input, Weight.Value, Bias.Value, _batchStatistics, _mean, _variance, Eps, _rstd, xhat, y);
+        TensorOps.BatchNormForward(input, Weight.Value, Bias.Value, _batchStatistics, _mean, _variance, Eps, _rstd, xhat, y, relu);
         if (_batchStatistics)
         {
             // running ← (1 − momentum)·running + momentum·batch, with the unbiased σ²·m/(m − 1) (PyTorch).

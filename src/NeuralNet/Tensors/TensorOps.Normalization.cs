@@ -12,9 +12,10 @@ public static partial class TensorOps
     /// m = N·S values (biased) are written to <paramref name="mean"/> and <paramref name="variance"/>; otherwise they are
     /// read from there (the running statistics). Then r_c = 1/√(σ²_c + ε) into <paramref name="rstd"/>,
     /// x̂ = (x − μ_c)·r_c and y = γ_c·x̂ + β_c. γ, β (C); x, x̂, y the same shape; mean, variance, rstd C doubles.
+    /// With <paramref name="relu"/>, y = max(0, γ_c·x̂ + β_c) (a following ReLU fused into the same pass).
     /// </summary>
     public static void BatchNormForward<T>(Tensor<T> x, Tensor<T> gamma, Tensor<T> beta, bool batchStatistics,
-        Span<double> mean, Span<double> variance, double eps, Span<double> rstd, Tensor<T> xhat, Tensor<T> y)
+        Span<double> mean, Span<double> variance, double eps, Span<double> rstd, Tensor<T> xhat, Tensor<T> y, bool relu = false)
         where T : unmanaged, IFloatingPointIeee754<T>
     {
         var (n, c, s) = ChannelView("BatchNormForward", x, gamma);
@@ -22,7 +23,7 @@ public static partial class TensorOps
         ShapeMismatchException.ThrowIfDifferent("BatchNormForward", x.Shape, xhat.Shape, "x", "xhat");
         ShapeMismatchException.ThrowIfDifferent("BatchNormForward", x.Shape, y.Shape, "x", "y");
         BatchNormKernels.Forward(x.ReadOnlySpan, n, c, s, batchStatistics, mean, variance, eps, gamma.ReadOnlySpan, beta.ReadOnlySpan,
-            xhat.Span, y.Span, rstd);
+            xhat.Span, y.Span, rstd, relu);
     }
 
     /// <summary>

@@ -15,11 +15,12 @@ public static unsafe class BatchNormKernels
     /// Per channel c: with <paramref name="batchStatistics"/>, μ = (1/m)·Σ x and σ² = (1/m)·Σ (x − μ)² (two passes,
     /// biased) are computed into <paramref name="mean"/>[c] and <paramref name="variance"/>[c]; otherwise they are read
     /// from there. Then r = 1/√(σ² + ε) into <paramref name="rstd"/>[c], x̂ = (x − μ)·r and y = γ·x̂ + β.
-    /// x, x̂, y: (N, C, S); γ, β: (C); mean, variance, rstd: (C) in double.
+    /// x, x̂, y: (N, C, S); γ, β: (C); mean, variance, rstd: (C) in double. With <paramref name="relu"/>,
+    /// y = max(0, γ·x̂ + β): a ReLU that follows, applied while each slice is still in the L1 cache.
     /// </summary>
     public static void Forward<T>(ReadOnlySpan<T> x, int n, int channels, int spatial, bool batchStatistics,
         Span<double> mean, Span<double> variance, double eps, ReadOnlySpan<T> gamma, ReadOnlySpan<T> beta,
-        Span<T> xhat, Span<T> y, Span<double> rstd)
+        Span<T> xhat, Span<T> y, Span<double> rstd, bool relu = false)
         where T : unmanaged, IFloatingPointIeee754<T>
     {
         int length = n * channels * spatial;
@@ -39,6 +40,7 @@ public static unsafe class BatchNormKernels
             job.Variance = pvar;
             job.Rstd = prstd;
             job.Eps = eps;
+            job.Relu = relu;
             job.Run(forward: true, length);
         }
     }
@@ -113,6 +115,7 @@ public static unsafe class BatchNormKernels
             if (j.BatchStatistics) Elementwise.Multiply(xh, r, xh);                                          // x̂ = (x − μ)·r
             else ElementwiseDriver.Unary(new Elementwise.ShiftScaleOperator<T>(muT, r), x.Slice(at, s), xh);  // x̂ = (x − μ)·r
             Elementwise.Affine(xh, gamma, beta, y.Slice(at, s));                                              // y = γ·x̂ + β
+            if (j.Relu) Elementwise.ReluForward<T>(y.Slice(at, s), y.Slice(at, s));                           // y = max(0, y)
         }
     }
 
@@ -163,7 +166,7 @@ public static unsafe class BatchNormKernels
         public static Job<T> ForThisThread => t_job ??= new Job<T>();
 
         public int N, C, S;
-        public bool BatchStatistics;
+        public bool BatchStatistics, Relu;
         public double Eps;
         public T* X, XHat, Y, Gamma, Beta, Dy, Dx, DGamma, DBeta;
         public double* Mean, Variance, Rstd;
