@@ -432,21 +432,25 @@ public class KernelLevelTests
             double[] runMean = Enumerable.Range(0, channels).Select(_ => rng.NextNormal()).ToArray();
             double[] runVar = Enumerable.Range(0, channels).Select(_ => 0.5 + rng.NextDouble()).ToArray();
             var (eMean, eVar, eRstd) = ((double[])runMean.Clone(), (double[])runVar.Clone(), new double[channels]);
-            T[] eXhat = new T[len], eY = new T[len], eDx = new T[len], eDg = new T[channels], eDb = new T[channels];
-            BatchNormKernelsReference.Forward<T>(x, n, channels, spatial, training, eMean, eVar, 1e-5, gamma, beta, eXhat, eY, eRstd);
-            BatchNormKernelsReference.Backward<T>(dy, eXhat, n, channels, spatial, training, gamma, eRstd, eDg, eDb, eDx);
+            T[] eY = new T[len], eYRelu = new T[len], eDx = new T[len], eDg = new T[channels], eDb = new T[channels];
+            BatchNormKernelsReference.Forward<T>(x, n, channels, spatial, training, eMean, eVar, 1e-5, gamma, beta, eY, eRstd);
+            BatchNormKernelsReference.Forward<T>(x, n, channels, spatial, training, (double[])eMean.Clone(), (double[])eVar.Clone(), 1e-5,
+                gamma, beta, eYRelu, new double[channels], relu: true);
+            BatchNormKernelsReference.Backward<T>(dy, x, n, channels, spatial, training, gamma, eMean, eRstd, eDg, eDb, eDx);
             SimdLevels.ForEach(level =>
             {
                 var (mean, variance, rstd) = ((double[])runMean.Clone(), (double[])runVar.Clone(), new double[channels]);
-                T[] xhat = new T[len], y = new T[len], dx = new T[len], dg = new T[channels], db = new T[channels];
-                BatchNormKernels.Forward<T>(x, n, channels, spatial, training, mean, variance, 1e-5, gamma, beta, xhat, y, rstd);
-                BatchNormKernels.Backward<T>(dy, xhat, n, channels, spatial, training, gamma, rstd, dg, db, dx);
+                T[] y = new T[len], yRelu = new T[len], dx = new T[len], dg = new T[channels], db = new T[channels];
+                BatchNormKernels.Forward<T>(x, n, channels, spatial, training, (double[])mean.Clone(), (double[])variance.Clone(), 1e-5,
+                    gamma, beta, yRelu, new double[channels], relu: true);
+                BatchNormKernels.Forward<T>(x, n, channels, spatial, training, mean, variance, 1e-5, gamma, beta, y, rstd);
+                BatchNormKernels.Backward<T>(dy, x, n, channels, spatial, training, gamma, mean, rstd, dg, db, dx);
                 string context = $"{level} {typeof(T).Name} ({n}, {channels}, {spatial}) training={training}";
                 Close(eMean, mean, "mean");
                 Close(eVar, variance, "variance");
                 Close(eRstd, rstd, "rstd");
-                Close(eXhat, xhat, "x̂");
                 Close(eY, y, "y");
+                Close(eYRelu, yRelu, "max(0, y)");
                 Close(eDx, dx, "dx");
                 Close(eDg, dg, "dγ");
                 Close(eDb, db, "dβ");
