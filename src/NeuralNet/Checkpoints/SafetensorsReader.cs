@@ -161,7 +161,7 @@ public sealed class SafetensorsReader : IDisposable
     }
 
     private InvalidDataException TooLarge(SafetensorsTensorInfo info) =>
-        Bad(_name, $"tensor '{info.Name}': \"shape\" {info.ShapeText} has more than {int.MaxValue} elements, too many to load");
+        Bad(_name, $"tensor '{info.Name}': \"shape\" {info.ShapeText} has an extent or element count over {int.MaxValue}, too large to load");
 
     private static FileStream OpenFile(string path)
     {
