@@ -38,7 +38,8 @@ public static class Cli
             Console.Error.WriteLine($"error: {e.Message}");
             return e.ExitCode;
         }
-        catch (Exception e) when (e is IOException or UnauthorizedAccessException or InvalidDataException)
+        // A model that does not fit its data (a checkpoint for other images, say) says so with both shapes, in one line.
+        catch (Exception e) when (e is IOException or UnauthorizedAccessException or InvalidDataException or NeuralNet.Tensors.ShapeMismatchException)
         {
             Console.Error.WriteLine($"error: {e.Message}");
             return 1;

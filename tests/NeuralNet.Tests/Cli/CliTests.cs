@@ -154,6 +154,21 @@ public sealed class CliTests : IDisposable
         Assert.Contains("t10k-images-idx3-ubyte.gz", err);
     }
 
+    [Fact]
+    public void A_model_whose_input_does_not_fit_the_data_is_one_line_naming_both_shapes()
+    {
+        WriteBars(_dir["bars/mnist"], train: 20, test: 10);
+        var model = new NeuralNet.Modules.Sequential<float>(new NeuralNet.Layers.Linear<float>(100, 10));
+        string path = _dir["small.npz"];
+        NeuralNet.Checkpoints.Checkpoint.Save(path, model);
+        var (code, _, err) = Run("evaluate", "--model", path, "--data", _dir["bars"], "--json");
+        Assert.Equal(1, code);
+        Assert.StartsWith("error:", err.TrimStart());
+        Assert.Contains("784", err);
+        Assert.Contains("100", err);
+        Assert.DoesNotContain("   at ", err); // no stack trace
+    }
+
     private string WriteAnyModel()
     {
         var model = new NeuralNet.Modules.Sequential<float>(new NeuralNet.Layers.Linear<float>(784, 10));
