@@ -80,6 +80,14 @@ public sealed class OnnxExportTests(ITestOutputHelper output)
         Report("BatchNorm1d (eps 1e-3, trained running stats)", OnnxOracle.AssertMatches(model, [10], Batches, seed: 10, scale: 4));
     }
 
+    [Fact]
+    public void Batchnorm1d_over_sequences_normalizes_each_channel_across_its_positions()
+    {
+        var model = new Sequential<float>(new BatchNorm1d<float>(4, eps: 1e-4), new LeakyReLU<float>(0.1), new Softmax<float>());
+        Randomize(model, new Rng(30));
+        Report("BatchNorm1d on (N, 4, 6), then softmax over the last axis", OnnxOracle.AssertMatches(model, [4, 6], Batches, seed: 31, scale: 2));
+    }
+
     [Theory]
     [InlineData("ReLU")]
     [InlineData("LeakyReLU")]
