@@ -9,7 +9,7 @@ public static class Cli
     /// <summary>Runs the command line and returns the exit code (0 success, 1 failure, 2 bad usage).</summary>
     public static int Run(string[] args)
     {
-        var root = new RootCommand("nn: a neural-network library and tool written from scratch in C#. Trains MNIST models, checks gradients, compares optimizers.");
+        var root = new RootCommand("nn: a neural-network library and tool written from scratch in C#. Trains MNIST models, exports them to ONNX, checks gradients, compares optimizers.");
         root.Subcommands.Add(TrainCommand.Create());
         root.Subcommands.Add(EvaluateCommand.Create());
         root.Subcommands.Add(ExportCommand.Create());

@@ -187,6 +187,11 @@ public sealed class OnnxExportTests(ITestOutputHelper output)
 
         var (bytes, result) = OnnxOracle.Export(model, [12]);
         Assert.True(result.ConvertedFromFloat64);
+        // Each weight is the float nearest the double (round to nearest, not a cut mantissa).
+        var graph = ProtoFields.Read(ProtoFields.Read(bytes).Single(f => f.Number == 7).Bytes!);
+        byte[] raw = ProtoFields.Read(graph.First(f => f.Number == 5).Bytes!).Single(f => f.Number == 9).Bytes!;
+        double[] w = ((Linear<double>)model[0]).Weight.Value.ToArray();
+        Assert.Equal(w.Select(v => (float)v), Enumerable.Range(0, w.Length).Select(i => System.Buffers.Binary.BinaryPrimitives.ReadSingleLittleEndian(raw.AsSpan(4 * i))));
         using var session = OnnxOracle.Session(bytes);
         Assert.Contains("float64 weights rounded to float32", session.ModelMetadata.Description);
         Assert.Equal("float64", session.ModelMetadata.CustomMetadataMap["source_dtype"]);
