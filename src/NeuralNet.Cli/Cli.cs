@@ -3,15 +3,16 @@ using NeuralNet.Cli.Commands;
 
 namespace NeuralNet.Cli;
 
-/// <summary>The <c>nn</c> command line: train, evaluate, gradcheck, experiment, data, import.</summary>
+/// <summary>The <c>nn</c> command line: train, evaluate, export, import, gradcheck, experiment, data.</summary>
 public static class Cli
 {
     /// <summary>Runs the command line and returns the exit code (0 success, 1 failure, 2 bad usage).</summary>
     public static int Run(string[] args)
     {
-        var root = new RootCommand("nn: a neural-network library and tool written from scratch in C#. Trains MNIST models, checks gradients, compares optimizers.");
+        var root = new RootCommand("nn: a neural-network library and tool written from scratch in C#. Trains MNIST models, exports them to ONNX, checks gradients, compares optimizers.");
         root.Subcommands.Add(TrainCommand.Create());
         root.Subcommands.Add(EvaluateCommand.Create());
+        root.Subcommands.Add(ExportCommand.Create());
         root.Subcommands.Add(GradcheckCommand.Create());
         root.Subcommands.Add(ExperimentCommand.Create());
         root.Subcommands.Add(DataCommand.Create());

@@ -173,6 +173,8 @@ internal static class TrainCommand
         {
             ["dataset"] = s.Dataset, ["model"] = modelName, ["optimizer"] = optimizer.ToString()!, ["seed"] = s.Seed.ToString(CultureInfo.InvariantCulture),
         };
+        // One sample without the batch dimension: [784] for the MLP, [1, 28, 28] for the CNN; exporters need it.
+        int[] inputShape = Enumerable.Range(1, train.Features.Rank - 1).Select(i => train.Features.Shape[i]).ToArray();
 
         using var cts = CancellationTokenSource.CreateLinkedTokenSource(external);
         ConsoleCancelEventHandler onCancel = (_, e) =>
@@ -189,7 +191,7 @@ internal static class TrainCommand
             var observer = new ConsoleObserver(s.Epochs, (record, isBest) =>
             {
                 // Save as soon as an epoch is the best: a crash or Ctrl+C keeps it.
-                if (isBest) Checkpoint.Save(best, model, optimizer, new TrainingState(record.Epoch + 1, s.Seed, optimizer.LearningRate), metadata);
+                if (isBest) Checkpoint.Save(best, model, optimizer, new TrainingState(record.Epoch + 1, s.Seed, optimizer.LearningRate), metadata, inputShape);
             });
             var options = new TrainerOptions
             {
@@ -217,6 +219,10 @@ internal static class TrainCommand
         double totalSeconds = clock.Elapsed.TotalSeconds;
 
         var testMetrics = Trainer.Evaluate(model, new CrossEntropyLoss<float>(), test, ModelFactory.EvaluationBatch(model)); // plain cross-entropy, comparable across runs
+        // Fit put the best epoch's weights back into the model just evaluated, so they are the checkpoint's: record their
+        // test accuracy in its metadata (weights, optimizer and training state stay as they were saved).
+        if (history.BestEpoch >= 0 && File.Exists(best))
+            Checkpoint.UpdateMetadata(best, new Dictionary<string, string> { ["test_accuracy"] = testMetrics.Accuracy.ToString("R", CultureInfo.InvariantCulture) });
         Directory.CreateDirectory(s.Output);
         File.WriteAllText(Path.Combine(s.Output, "history.csv"), history.ToCsv());
         File.WriteAllText(Path.Combine(s.Output, "history.json"), history.ToJson());

@@ -17,7 +17,7 @@ public sealed record TrainingState(int NextEpoch, ulong Seed, double BaseLearnin
 /// <summary>
 /// Saves and loads models as NumPy .npz archives: one <c>NAME.npy</c> per parameter or buffer ("0.weight",
 /// "0.bias", …, '&lt;f4' or '&lt;f8'), plus <c>architecture.json</c> (the model's structure, so <see cref="Load{T}"/>
-/// rebuilds it), and optionally the optimizer's state (<c>optimizer/…</c> arrays and <c>optimizer.json</c>) and the
+/// rebuilds it, plus the input shape without the batch dimension when it is given), and optionally the optimizer's state (<c>optimizer/…</c> arrays and <c>optimizer.json</c>) and the
 /// training position (<c>training.json</c>). <c>numpy.load("best_model.npz")</c> opens it. Writes are atomic.
 /// <see cref="SaveSafetensors{T}"/> writes the same names and architecture as a safetensors file; the readers tell
 /// the two formats apart by content, not by file name. <see cref="ImportStateDict{T}"/> loads a PyTorch
@@ -31,12 +31,17 @@ public static class Checkpoint
     private const string OptimizerPrefix = "optimizer.";
     private const string SafetensorsArchitectureKey = "architecture";
 
-    /// <summary>Writes <paramref name="model"/> (and optionally optimizer state, training state and metadata) to <paramref name="path"/>.</summary>
+    /// <summary>
+    /// Writes <paramref name="model"/> (and optionally optimizer state, training state, metadata and the input shape) to
+    /// <paramref name="path"/>. <paramref name="inputShape"/> is one sample's shape, without the batch dimension
+    /// (<c>[784]</c> for an MLP on MNIST, <c>[1, 28, 28]</c> for a CNN); exporters read it back with <see cref="ReadInputShape"/>.
+    /// </summary>
     public static void Save<T>(string path, Module<T> model, Optimizer<T>? optimizer = null, TrainingState? training = null,
-        IReadOnlyDictionary<string, string>? metadata = null)
+        IReadOnlyDictionary<string, string>? metadata = null, int[]? inputShape = null)
         where T : unmanaged, IFloatingPointIeee754<T>
     {
-        var architecture = Document(model, metadata);
+        if (inputShape is not null) Architecture.CheckInputShape(inputShape, "Checkpoint.Save");
+        var architecture = Document(model, metadata, inputShape);
         string? folder = Path.GetDirectoryName(Path.GetFullPath(path));
         if (folder is not null) Directory.CreateDirectory(folder);
         Npz.Save(path, w =>
@@ -65,11 +70,13 @@ public static class Checkpoint
     /// as the string <c>__metadata__["architecture"]</c>. <see cref="Load{T}"/> and <see cref="ReadMetadata"/> read it back;
     /// <c>safetensors.torch.load_file</c> reads the tensors.
     /// </summary>
-    public static void SaveSafetensors<T>(string path, Module<T> model, IReadOnlyDictionary<string, string>? metadata = null)
+    public static void SaveSafetensors<T>(string path, Module<T> model, IReadOnlyDictionary<string, string>? metadata = null,
+        int[]? inputShape = null)
         where T : unmanaged, IFloatingPointIeee754<T>
     {
         ArgumentNullException.ThrowIfNull(model);
-        var architecture = Document(model, metadata);
+        if (inputShape is not null) Architecture.CheckInputShape(inputShape, "Checkpoint.SaveSafetensors");
+        var architecture = Document(model, metadata, inputShape);
         string? folder = Path.GetDirectoryName(Path.GetFullPath(path));
         if (folder is not null) Directory.CreateDirectory(folder);
         Safetensors.Save(path, model.StateDict(), new Dictionary<string, string> { [SafetensorsArchitectureKey] = architecture.ToJsonString() });
@@ -79,10 +86,78 @@ public static class Checkpoint
     public static Module<T> Load<T>(string path) where T : unmanaged, IFloatingPointIeee754<T>
     {
         using var file = CheckpointFile.Open(path);
-        var model = Architecture.Build<T>(ReadArchitecture(file)["model"]
-            ?? throw new InvalidDataException($"{path}: the architecture in {file.DescribeEntry(ArchitectureEntry)} has no \"model\"."));
+        var document = ReadArchitecture(file);
+        Module<T> model;
+        try
+        {
+            model = Architecture.BuildFromDocument<T>(document);
+        }
+        catch (InvalidDataException e)
+        {
+            throw new InvalidDataException($"{path}: {file.DescribeEntry(ArchitectureEntry)}: {e.Message}", e);
+        }
         LoadWeights(file, model);
         return model;
+    }
+
+    /// <summary>
+    /// The model's input shape without the batch dimension (e.g. [784] or [1, 28, 28]) saved with the checkpoint,
+    /// or null for a checkpoint saved without one.
+    /// </summary>
+    public static int[]? ReadInputShape(string path)
+    {
+        using var file = CheckpointFile.Open(path);
+        var document = ReadArchitecture(file);
+        try
+        {
+            return Architecture.InputShape(document);
+        }
+        catch (InvalidDataException e)
+        {
+            throw new InvalidDataException($"{path}: {file.DescribeEntry(ArchitectureEntry)}: {e.Message}", e);
+        }
+    }
+
+    /// <summary>The element type the weights were saved in: "float32" or "float64".</summary>
+    public static string ReadDType(string path)
+    {
+        using var file = CheckpointFile.Open(path);
+        var node = ReadArchitecture(file)["dtype"];
+        return node is JsonValue v && v.TryGetValue(out string? dtype) && dtype is "float32" or "float64" ? dtype!
+            : throw new InvalidDataException($"{path}: {ArchitectureEntry}: \"dtype\" is {node?.ToJsonString() ?? "missing"}, expected \"float32\" or \"float64\".");
+    }
+
+    /// <summary>
+    /// Sets metadata keys of the checkpoint at <paramref name="path"/> (adding or replacing them, keeping the others),
+    /// leaving every other entry — weights, optimizer and training state — byte for byte as it was. The rewrite is atomic.
+    /// </summary>
+    public static void UpdateMetadata(string path, IReadOnlyDictionary<string, string> changes)
+    {
+        ArgumentNullException.ThrowIfNull(changes);
+        // Read everything first: the file is replaced by a rename, which some systems refuse while it is open.
+        var entries = new List<(string Name, byte[]? Bytes)>();
+        JsonObject architecture;
+        using (var file = CheckpointFile.Open(path))
+        {
+            if (file.Format != "npz") throw new InvalidDataException($"{path}: metadata can be updated in .npz checkpoints only; this is a {file.Format} file.");
+            architecture = ReadArchitecture(file) as JsonObject
+                ?? throw new InvalidDataException($"{path}: {ArchitectureEntry} is not a JSON object.");
+        }
+        using (var npz = new NpzReader(path))
+        {
+            foreach (string name in npz.EntryNames)
+                entries.Add((name, name == ArchitectureEntry ? null : npz.GetBytes(name)));
+        }
+        if (architecture["metadata"] is not JsonObject meta) architecture["metadata"] = meta = new JsonObject();
+        foreach (var (key, value) in changes) meta[key] = value;
+        Npz.Save(path, w =>
+        {
+            foreach (var (name, bytes) in entries)
+            {
+                if (bytes is null) w.AddText(name, architecture.ToJsonString(Architecture.Indented));
+                else w.AddBytes(name, bytes);
+            }
+        });
     }
 
     /// <summary>Loads the weights stored at <paramref name="path"/> into an existing model of the same structure.</summary>
@@ -182,16 +257,19 @@ public static class Checkpoint
         return json is null ? null : JsonSerializer.Deserialize<TrainingState>(json);
     }
 
-    // The document architecture.json holds: format, version, dtype, the model's structure and the metadata.
-    private static JsonObject Document<T>(Module<T> model, IReadOnlyDictionary<string, string>? metadata) where T : unmanaged, IFloatingPointIeee754<T>
+    // The document architecture.json holds: format, version, dtype, the model's structure, the input shape and the metadata.
+    private static JsonObject Document<T>(Module<T> model, IReadOnlyDictionary<string, string>? metadata, int[]? inputShape)
+        where T : unmanaged, IFloatingPointIeee754<T>
     {
         var architecture = new JsonObject
         {
-            ["format"] = "neuralnet-checkpoint",
-            ["version"] = 1,
+            ["format"] = Architecture.CheckpointFormat,
+            ["version"] = Architecture.CheckpointVersion,
             ["dtype"] = typeof(T) == typeof(float) ? "float32" : "float64",
             ["model"] = Architecture.Describe(model),
         };
+        if (inputShape is not null)
+            architecture["input_shape"] = new JsonArray(inputShape.Select(d => (JsonNode)d).ToArray());
         if (metadata is not null)
             architecture["metadata"] = new JsonObject(metadata.Select(kv => KeyValuePair.Create(kv.Key, (JsonNode?)kv.Value)));
         return architecture;

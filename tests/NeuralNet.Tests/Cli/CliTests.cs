@@ -1,4 +1,6 @@
+using System.Globalization;
 using System.Text.Json;
+using NeuralNet.Checkpoints;
 using NeuralNet.Data;
 using NeuralNet.Tensors;
 using NeuralNet.Tests.Data;
@@ -43,7 +45,7 @@ public sealed class CliTests : IDisposable
         Write("t10k", test);
     }
 
-    private static (int Code, string Out, string Err) Run(params string[] args)
+    internal static (int Code, string Out, string Err) Run(params string[] args)
     {
         var (oldOut, oldErr) = (Console.Out, Console.Error);
         var (o, e) = (new StringWriter(), new StringWriter());
@@ -83,6 +85,9 @@ public sealed class CliTests : IDisposable
             Assert.Equal(2, root.GetProperty("epoch_seconds").GetArrayLength());
             Assert.Equal(80_250, root.GetProperty("parameters").GetInt32());
             Assert.True(root.GetProperty("test_accuracy").GetDouble() > 0.9);
+            string checkpoint = Path.Combine(output, "checkpoints", "best_model.npz");
+            Assert.Equal(new[] { 1, 28, 28 }, Checkpoint.ReadInputShape(checkpoint));
+            Assert.Equal(root.GetProperty("test_accuracy").GetDouble(), double.Parse(Checkpoint.ReadMetadata(checkpoint)["test_accuracy"], CultureInfo.InvariantCulture));
         }
 
         string explicitOut = _dir["fast-explicit"];
@@ -117,6 +122,11 @@ public sealed class CliTests : IDisposable
         Assert.Equal(4, root.GetProperty("epoch_seconds").GetArrayLength());
         double accuracy = root.GetProperty("test_accuracy").GetDouble();
         Assert.True(accuracy > 0.9, $"test accuracy {accuracy}");
+
+        // The checkpoint records the input shape and, after the run, the test accuracy of its weights (which evaluate
+        // reproduces below from the same file: updating the metadata left them alone).
+        Assert.Equal(new[] { 784 }, Checkpoint.ReadInputShape(model));
+        Assert.Equal(accuracy, double.Parse(Checkpoint.ReadMetadata(model)["test_accuracy"], CultureInfo.InvariantCulture));
 
         var (evalCode, stdout, evalErr) = Run("evaluate", "--model", model, "--data", _dir["data"], "--json", "--output", _dir["eval"]);
         Assert.True(evalCode == 0, evalErr);
