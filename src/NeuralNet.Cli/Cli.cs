@@ -3,19 +3,21 @@ using NeuralNet.Cli.Commands;
 
 namespace NeuralNet.Cli;
 
-/// <summary>The <c>nn</c> command line: train, evaluate, predict, gradcheck, experiment, data.</summary>
+/// <summary>The <c>nn</c> command line: train, evaluate, predict, export, import, gradcheck, experiment, data.</summary>
 public static class Cli
 {
     /// <summary>Runs the command line and returns the exit code (0 success, 1 failure, 2 bad usage).</summary>
     public static int Run(string[] args)
     {
-        var root = new RootCommand("nn: a neural-network library and tool written from scratch in C#. Trains MNIST models, checks gradients, compares optimizers.");
+        var root = new RootCommand("nn: a neural-network library and tool written from scratch in C#. Trains MNIST models, exports them to ONNX, checks gradients, compares optimizers.");
         root.Subcommands.Add(TrainCommand.Create());
         root.Subcommands.Add(EvaluateCommand.Create());
         root.Subcommands.Add(PredictCommand.Create());
+        root.Subcommands.Add(ExportCommand.Create());
         root.Subcommands.Add(GradcheckCommand.Create());
         root.Subcommands.Add(ExperimentCommand.Create());
         root.Subcommands.Add(DataCommand.Create());
+        root.Subcommands.Add(ImportCommand.Create());
         var parse = root.Parse(args);
         if (parse.Errors.Count > 0)
         {
@@ -38,7 +40,8 @@ public static class Cli
             Console.Error.WriteLine($"error: {e.Message}");
             return e.ExitCode;
         }
-        catch (Exception e) when (e is IOException or UnauthorizedAccessException or InvalidDataException)
+        // A model that does not fit its data (a checkpoint for other images, say) says so with both shapes, in one line.
+        catch (Exception e) when (e is IOException or UnauthorizedAccessException or InvalidDataException or NeuralNet.Tensors.ShapeMismatchException)
         {
             Console.Error.WriteLine($"error: {e.Message}");
             return 1;

@@ -8,18 +8,19 @@ namespace NeuralNet.Cli;
 internal static class ModelInput
 {
     /// <summary>
-    /// The shape of one input sample, without the batch dimension. Told by the model's first layer: Linear → [in],
-    /// Conv2d → [in_channels, 28, 28] (a convolution works at any size; nn trains its CNNs on 28×28 MNIST-style images).
-    /// A shape stored with the checkpoint, where there is one, is the place to prefer over this guess.
+    /// The shape of one input sample, without the batch dimension: <paramref name="stored"/>, the shape saved with the
+    /// checkpoint, when there is one; otherwise told by the model's first layer: Linear → [in], Conv2d →
+    /// [in_channels, 28, 28] (a convolution works at any size; nn trains its CNNs on 28×28 MNIST-style images).
     /// </summary>
-    public static int[] Shape(Module<float> model)
+    public static int[] Shape(Module<float> model, int[]? stored = null)
     {
+        if (stored is not null) return stored;
         Module<float>? first = model is Sequential<float> s ? (s.Count > 0 ? s[0] : null) : model;
         return first switch
         {
             Linear<float> linear => [linear.InFeatures],
             Conv2d<float> conv => [conv.InChannels, ImagePreprocessing.Side, ImagePreprocessing.Side],
-            _ => throw new CliException($"cannot tell what input the model takes: it starts with {first?.ToString() ?? "nothing"}, not a Linear or Conv2d layer", 1),
+            _ => throw new CliException($"cannot tell what input the model takes: it starts with {first?.ToString() ?? "nothing"}, not a Linear or Conv2d layer, and the checkpoint holds no input shape", 1),
         };
     }
 

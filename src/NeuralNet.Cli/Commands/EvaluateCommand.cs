@@ -17,7 +17,7 @@ internal static class EvaluateCommand
 {
     public static Command Create()
     {
-        var model = new Option<string>("--model") { Description = "Checkpoint (.npz) written by nn train", Required = true };
+        var model = new Option<string>("--model") { Description = "Checkpoint written by nn train or nn import (.npz or safetensors, recognized by content)", Required = true };
         var dataset = new Option<string?>("--dataset") { Description = "mnist or fashion-mnist (default: the one the model was trained on)" };
         var data = new Option<string?>("--data") { Description = "Folder holding mnist/ and fashion-mnist/" };
         var json = new Option<bool>("--json") { Description = "Print only {\"test_accuracy\":…, \"test_loss\":…, \"n\":…} on stdout" };

@@ -16,7 +16,7 @@ internal static class PredictCommand
 {
     public static Command Create()
     {
-        var model = new Option<string>("--model") { Description = "Checkpoint (.npz) written by nn train", Required = true };
+        var model = new Option<string>("--model") { Description = "Checkpoint (.npz or safetensors) written by nn train or nn export", Required = true };
         var images = new Argument<string[]>("images") { Description = "Pictures to classify (PNG, JPEG, BMP, …)", Arity = ArgumentArity.OneOrMore };
         var json = new Option<bool>("--json") { Description = "One JSON object per picture and line: file, prediction, label, probabilities, top3 (or file and error)" };
         var save = new Option<string?>("--save-preprocessed") { Description = "Folder for PNGs of what the network saw (28×28 for MNIST-style models)", HelpName = "DIR" };
@@ -42,17 +42,19 @@ internal static class PredictCommand
         TensorOps.Threads = threads;
         Module<float> net;
         IReadOnlyDictionary<string, string> meta;
+        int[]? storedShape;
         try
         {
             net = Checkpoint.Load<float>(modelPath);
             meta = Checkpoint.ReadMetadata(modelPath);
+            storedShape = Checkpoint.ReadInputShape(modelPath);
         }
         catch (Exception e) when (e is InvalidDataException or ShapeMismatchException or KeyNotFoundException)
         {
             throw new CliException(e.Message, 1);
         }
         string? ds = dataset ?? (meta.TryGetValue("dataset", out var d) && Mnist.KnownDatasets.Contains(d) ? d : null);
-        var preparation = ModelInput.For(ModelInput.Shape(net), ds);
+        var preparation = ModelInput.For(ModelInput.Shape(net, storedShape), ds);
 
         // Decode and prepare every picture; one that fails is reported in its place and the others still run.
         var prepared = new float[files.Count][];

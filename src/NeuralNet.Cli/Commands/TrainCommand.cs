@@ -268,6 +268,8 @@ internal static class TrainCommand
             Output = Path.GetFullPath(s.Output), DataFolder = s.DataFolder is null ? null : Path.GetFullPath(s.DataFolder), Quiet = false, Figures = true,
         };
         double earlierSeconds = resume?.ElapsedSeconds ?? 0;
+        // One sample without the batch dimension: [784] for the MLP, [1, 28, 28] for the CNN; exporters need it.
+        int[] inputShape = Enumerable.Range(1, train.Features.Rank - 1).Select(i => train.Features.Shape[i]).ToArray();
 
         using var cts = CancellationTokenSource.CreateLinkedTokenSource(external);
         ConsoleCancelEventHandler onCancel = (_, e) =>
@@ -285,12 +287,12 @@ internal static class TrainCommand
             var observer = new ConsoleObserver(s.Epochs, (record, isBest) =>
             {
                 // Save as soon as an epoch is the best: a crash or Ctrl+C keeps it.
-                if (isBest) Checkpoint.Save(best, model, optimizer, new TrainingState(record.Epoch + 1, s.Seed, state.BaseLearningRate.Value), metadata);
+                if (isBest) Checkpoint.Save(best, model, optimizer, new TrainingState(record.Epoch + 1, s.Seed, state.BaseLearningRate.Value), metadata, inputShape);
             }, nextEpoch =>
             {
                 // Every completed epoch, never a partial one: everything an exact resume needs, written atomically.
                 var run = new SavedRun(settingsToSave, earlierSeconds + clock.Elapsed.TotalSeconds);
-                TrainingCheckpoint.Save(last, model, optimizer, state, s.Seed, metadata,
+                TrainingCheckpoint.Save(last, model, optimizer, state, s.Seed, metadata, inputShape,
                     w => w.AddText(SavedRunEntry, JsonSerializer.Serialize(run, s_savedRunJson)));
             });
             var options = new TrainerOptions
@@ -319,6 +321,10 @@ internal static class TrainCommand
         double totalSeconds = earlierSeconds + clock.Elapsed.TotalSeconds;
 
         var testMetrics = Trainer.Evaluate(model, new CrossEntropyLoss<float>(), test, ModelFactory.EvaluationBatch(model)); // plain cross-entropy, comparable across runs
+        // Fit put the best epoch's weights back into the model just evaluated, so they are the checkpoint's: record their
+        // test accuracy in its metadata (weights, optimizer and training state stay as they were saved).
+        if (history.BestEpoch >= 0 && File.Exists(best))
+            Checkpoint.UpdateMetadata(best, new Dictionary<string, string> { ["test_accuracy"] = testMetrics.Accuracy.ToString("R", CultureInfo.InvariantCulture) });
         Directory.CreateDirectory(s.Output);
         File.WriteAllText(Path.Combine(s.Output, "history.csv"), history.ToCsv());
         File.WriteAllText(Path.Combine(s.Output, "history.json"), history.ToJson());

@@ -22,6 +22,16 @@ public sealed class ReLU<T> : Module<T> where T : unmanaged, IFloatingPointIeee7
         return y;
     }
 
+    /// <summary>
+    /// Takes <paramref name="output"/>, already max(0, x) (computed by a <see cref="Layers.BatchNorm{T}"/> before it,
+    /// fused), as this layer's output, so that <see cref="Backward"/> masks by it as after <see cref="Forward"/>.
+    /// </summary>
+    internal Tensor<T> Adopt(Tensor<T> output)
+    {
+        _output = output;
+        return output;
+    }
+
     public override Tensor<T> Backward(Tensor<T> gradOutput)
     {
         CheckGradShape(_output, gradOutput);

@@ -38,11 +38,103 @@ public static class Architecture
         _ => throw new NotSupportedException($"Architecture: cannot describe a {module.GetType().Name}; checkpoints support Sequential, Linear, Conv2d, MaxPool2d, AvgPool2d, Flatten, BatchNorm1d, BatchNorm2d, Dropout and the activations."),
     };
 
+    /// <summary>The format name a checkpoint's architecture.json carries in its "format" field.</summary>
+    public const string CheckpointFormat = "neuralnet-checkpoint";
+
+    /// <summary>The newest checkpoint document version this library reads and the one it writes.</summary>
+    public const int CheckpointVersion = 1;
+
+    /// <summary>
+    /// Builds a fresh (untrained) module from JSON text that is either a checkpoint's architecture.json
+    /// (<c>{"format":"neuralnet-checkpoint","version":1,"dtype":…,"model":{…},"metadata":{…},"input_shape":[…]}</c>)
+    /// or a bare model description (<c>{"type":"Sequential","layers":[…]}</c>).
+    /// </summary>
+    /// <exception cref="InvalidDataException">The text is not JSON, or is neither kind of document; the message says which.</exception>
+    public static Module<T> Parse<T>(string json) where T : unmanaged, IFloatingPointIeee754<T> => BuildFromDocument<T>(ParseDocument(json));
+
+    /// <summary>Parses architecture JSON text into a node, turning a syntax error into an <see cref="InvalidDataException"/>.</summary>
+    public static JsonNode ParseDocument(string json)
+    {
+        ArgumentNullException.ThrowIfNull(json);
+        try
+        {
+            return JsonNode.Parse(json) ?? throw new InvalidDataException("Architecture: the document is JSON null, not an object.");
+        }
+        catch (JsonException e)
+        {
+            throw new InvalidDataException($"Architecture: not valid JSON: {e.Message}", e);
+        }
+    }
+
+    /// <summary>
+    /// Builds a fresh (untrained) module from a parsed document of either kind <see cref="Parse{T}"/> accepts: a
+    /// checkpoint's stored document (its "model" is built) or a bare description (built as it is).
+    /// </summary>
+    public static Module<T> BuildFromDocument<T>(JsonNode document) where T : unmanaged, IFloatingPointIeee754<T> =>
+        Build<T>(ModelNode(document));
+
+    /// <summary>
+    /// The model description inside <paramref name="document"/>: the document itself when it has a "type" (a bare
+    /// description), else its "model" (a checkpoint's document, whose "format" and "version" are checked when present).
+    /// </summary>
+    public static JsonNode ModelNode(JsonNode document)
+    {
+        ArgumentNullException.ThrowIfNull(document);
+        if (document is not JsonObject obj)
+            throw new InvalidDataException($"Architecture: expected a JSON object, got {document.GetValueKind()}.");
+        if (obj.ContainsKey("type")) return obj;
+        if (obj["format"] is JsonNode format && (format.GetValueKind() != JsonValueKind.String || format.GetValue<string>() != CheckpointFormat))
+            throw new InvalidDataException($"Architecture: \"format\" is {format.ToJsonString()}, expected \"{CheckpointFormat}\".");
+        if (obj["version"] is JsonNode version && !(TryInt(version, out int v) && v >= 1 && v <= CheckpointVersion))
+            throw new InvalidDataException($"Architecture: document version {version.ToJsonString()} is not one this library reads (1 to {CheckpointVersion}).");
+        return obj["model"] ?? throw new InvalidDataException(
+            "Architecture: the document has neither \"type\" (a bare model description such as {\"type\":\"Sequential\",\"layers\":[…]}) " +
+            "nor \"model\" (a checkpoint's architecture.json); keys: " + (obj.Count == 0 ? "(none)" : string.Join(", ", obj.Select(kv => kv.Key))) + ".");
+    }
+
+    /// <summary>
+    /// The model's input shape without the batch dimension stored in a checkpoint document's "input_shape"
+    /// (e.g. [784] or [1, 28, 28]); null when absent, as in a bare description or an older checkpoint.
+    /// </summary>
+    /// <exception cref="InvalidDataException">"input_shape" is present but not a non-empty array of positive integers.</exception>
+    public static int[]? InputShape(JsonNode document)
+    {
+        ArgumentNullException.ThrowIfNull(document);
+        if (document is not JsonObject obj || obj.ContainsKey("type") || obj["input_shape"] is not JsonNode node) return null;
+        if (node is JsonArray array && array.Count > 0)
+        {
+            var shape = new int[array.Count];
+            bool ok = true;
+            for (int i = 0; i < shape.Length && ok; i++) ok = array[i] is JsonNode d && TryInt(d, out shape[i]) && shape[i] > 0;
+            if (ok) return shape;
+        }
+        throw new InvalidDataException($"Architecture: \"input_shape\" must be a non-empty array of positive integers (the input without the batch dimension, e.g. [784] or [1,28,28]), got {node.ToJsonString()}.");
+    }
+
+    /// <summary>Checks an input shape for <see cref="Checkpoint"/> and the exporters: non-empty, every extent ≥ 1.</summary>
+    internal static void CheckInputShape(int[] inputShape, string who)
+    {
+        ArgumentNullException.ThrowIfNull(inputShape);
+        if (inputShape.Length == 0 || inputShape.Any(d => d < 1))
+            throw new ArgumentException($"{who}: the input shape without the batch dimension must have positive extents, e.g. [784] or [1, 28, 28]; got [{string.Join(", ", inputShape)}].", nameof(inputShape));
+    }
+
+    private static bool TryInt(JsonNode node, out int value)
+    {
+        value = 0;
+        return node is JsonValue v && v.GetValueKind() == JsonValueKind.Number && v.TryGetValue(out value);
+    }
+
     /// <summary>Builds a fresh (untrained) module from a description written by <see cref="Describe{T}"/>.</summary>
     public static Module<T> Build<T>(JsonNode node) where T : unmanaged, IFloatingPointIeee754<T>
     {
         string type = node["type"]?.GetValue<string>() ?? throw new InvalidDataException($"Architecture: a layer has no \"type\": {node.ToJsonString()}");
-        int Int(string key) => node[key]?.GetValue<int>() ?? throw new InvalidDataException($"Architecture: {type} lacks \"{key}\".");
+        int Int(string key) => node[key] switch
+        {
+            null => throw new InvalidDataException($"Architecture: {type} lacks \"{key}\"."),
+            JsonNode n when TryInt(n, out int i) => i,
+            JsonNode n => throw new InvalidDataException($"Architecture: {type} \"{key}\" must be an integer, got {n.ToJsonString()}."),
+        };
         double Real(string key, double fallback) => node[key]?.GetValue<double>() ?? fallback;
         return type switch
         {

@@ -112,7 +112,7 @@ public static class Npy
 
     private static int Digits(int value) => value.ToString(CultureInfo.InvariantCulture).Length;
 
-    private static void WriteData<TElem>(Stream stream, ReadOnlySpan<TElem> values) where TElem : unmanaged
+    internal static void WriteData<TElem>(Stream stream, ReadOnlySpan<TElem> values) where TElem : unmanaged
     {
         int size = Unsafe.SizeOf<TElem>();
         int perChunk = ChunkBytes / size;
@@ -402,7 +402,7 @@ public static class Npy
         return t.Length <= 200 ? $"\"{t}\"" : $"\"{t[..200]}…\"";
     }
 
-    private static void ReverseEach(Span<byte> bytes, int size)
+    internal static void ReverseEach(Span<byte> bytes, int size)
     {
         if (size == 1) return;
         for (int i = 0; i < bytes.Length; i += size) bytes.Slice(i, size).Reverse();

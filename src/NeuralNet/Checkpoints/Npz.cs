@@ -1,5 +1,3 @@
-using System.Security.Cryptography;
-
 namespace NeuralNet.Checkpoints;
 
 /// <summary>
@@ -19,35 +17,12 @@ public static class Npz
     {
         ArgumentException.ThrowIfNullOrEmpty(path);
         ArgumentNullException.ThrowIfNull(write);
-        string full = Path.GetFullPath(path);
-        // Same folder, so the final rename stays on one file system and is atomic (rename(2), MoveFileEx).
-        string tmp = full + ".tmp-" + Convert.ToHexStringLower(RandomNumberGenerator.GetBytes(6));
-        try
+        AtomicFile.Write(path, stream =>
         {
-            using (var stream = new FileStream(tmp, FileMode.CreateNew, FileAccess.Write, FileShare.None))
-            {
-                // NOTE: no `using` on the writer: on an exception, finishing the zip would only waste time.
-                var writer = new NpzWriter(stream, compressed, leaveOpen: true);
-                write(writer);
-                writer.Dispose();
-                stream.Flush(flushToDisk: true);
-            }
-            File.Move(tmp, full, overwrite: true);
-        }
-        catch
-        {
-            try
-            {
-                File.Delete(tmp);
-            }
-            catch (IOException)
-            {
-                // Best effort: the original exception matters more than a stray temp file.
-            }
-            catch (UnauthorizedAccessException)
-            {
-            }
-            throw;
-        }
+            // NOTE: no `using` on the writer: on an exception, finishing the zip would only waste time.
+            var writer = new NpzWriter(stream, compressed, leaveOpen: true);
+            write(writer);
+            writer.Dispose();
+        });
     }
 }

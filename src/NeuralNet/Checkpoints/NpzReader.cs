@@ -92,6 +92,29 @@ public sealed class NpzReader : IDisposable
         }
     }
 
+    /// <summary>Every entry's full name (arrays with their ".npy" suffix, text entries as they are), in archive order.</summary>
+    public IReadOnlyList<string> EntryNames => _zip.Entries.Select(e => e.FullName).ToArray();
+
+    /// <summary>The raw bytes of entry <paramref name="entryName"/> (full entry name), as stored in the archive once unzipped.</summary>
+    /// <exception cref="KeyNotFoundException">No such entry.</exception>
+    public byte[] GetBytes(string entryName)
+    {
+        ArgumentNullException.ThrowIfNull(entryName);
+        ZipArchiveEntry entry = _zip.GetEntry(entryName)
+            ?? throw new KeyNotFoundException($"{_name}: no entry '{entryName}'; entries: {string.Join(", ", EntryNames.Select(n => $"'{n}'"))}");
+        try
+        {
+            using Stream s = entry.Open();
+            using var copy = new MemoryStream(checked((int)entry.Length));
+            s.CopyTo(copy);
+            return copy.ToArray();
+        }
+        catch (InvalidDataException ex)
+        {
+            throw new InvalidDataException($"{Label(entry)}: corrupt zip entry: {ex.Message}", ex);
+        }
+    }
+
     /// <summary>The UTF-8 text of entry <paramref name="entryName"/> (full entry name, e.g. "architecture.json"), or null if absent.</summary>
     public string? GetText(string entryName)
     {

@@ -60,6 +60,13 @@ public sealed class NpzWriter : IDisposable
         s.Write(new UTF8Encoding(encoderShouldEmitUTF8Identifier: false).GetBytes(text));
     }
 
+    /// <summary>Adds an entry named exactly <paramref name="entryName"/> holding <paramref name="content"/> as it is (e.g. one copied from another archive).</summary>
+    public void AddBytes(string entryName, ReadOnlySpan<byte> content)
+    {
+        using Stream s = Open(entryName);
+        s.Write(content);
+    }
+
     /// <summary>Finishes the archive (writes the zip central directory).</summary>
     public void Dispose() => _zip.Dispose();
 

@@ -28,10 +28,11 @@ public static class TrainingCheckpoint
 
     /// <summary>
     /// Writes the model, the optimizer and <paramref name="state"/> to <paramref name="path"/> atomically (a crash while
-    /// writing leaves the previous file); <paramref name="more"/> adds entries of the caller's (e.g. its settings).
+    /// writing leaves the previous file); <paramref name="inputShape"/> as in <see cref="Checkpoint.Save{T}"/>;
+    /// <paramref name="more"/> adds entries of the caller's (e.g. its settings).
     /// </summary>
     public static void Save<T>(string path, Module<T> model, Optimizer<T> optimizer, FitState<T> state, ulong seed,
-        IReadOnlyDictionary<string, string>? metadata = null, Action<NpzWriter>? more = null)
+        IReadOnlyDictionary<string, string>? metadata = null, int[]? inputShape = null, Action<NpzWriter>? more = null)
         where T : unmanaged, IFloatingPointIeee754<T>
     {
         ArgumentNullException.ThrowIfNull(optimizer);
@@ -50,7 +51,7 @@ public static class TrainingCheckpoint
             Epochs = state.History.Epochs.ToArray(),
             RandomSources = model.NamedRandomSources().ToDictionary(r => r.Name, r => r.Rng.GetState().Select(w => w.ToString("x16", CultureInfo.InvariantCulture)).ToArray()),
         };
-        Checkpoint.Save(path, model, optimizer, new TrainingState(state.NextEpoch, seed, baseLr), metadata, w =>
+        Checkpoint.Save(path, model, optimizer, new TrainingState(state.NextEpoch, seed, baseLr), metadata, inputShape, w =>
         {
             for (int i = 0; i < names.Length; i++) w.Add(BestPrefix + names[i], state.BestWeights[i]);
             w.AddText(FitStateEntry, JsonSerializer.Serialize(saved, s_json));

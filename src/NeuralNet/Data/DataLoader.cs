@@ -86,12 +86,9 @@ public sealed class DataLoader<T> where T : unmanaged, IFloatingPointIeee754<T>
         }
         var features = Data.Features;
         var dst = _gathered!;
-        for (int i = 0; i < size; i++)
-        {
-            int src = _order[start + i];
-            features.Row(src).CopyTo(dst.Row(i));
-            _gatheredLabels![i] = Data.Labels[src];
-        }
+        var rows = _order.AsSpan(start, size);
+        TensorOps.GatherRows(features, rows, dst);
+        for (int i = 0; i < size; i++) _gatheredLabels![i] = Data.Labels[rows[i]];
         // Views of the gathered buffer: one for full batches, one for a short last batch.
         int slot = size == dst.Rows ? 0 : 1;
         var v = _views[slot];

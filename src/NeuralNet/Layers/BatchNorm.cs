@@ -1,5 +1,6 @@
 using System.Globalization;
 using System.Numerics;
+using NeuralNet.Activations;
 using NeuralNet.Modules;
 using NeuralNet.Tensors;
 
@@ -23,8 +24,9 @@ namespace NeuralNet.Layers;
 ///       = γ·r·(dy − Σ dy / m − x̂·Σ dy·x̂ / m)          (γ is constant per channel)
 ///   dx  = γ·r·dy                                       (evaluation: μ, σ² are constants)
 /// </code>
-/// The two sums are the ones dβ and dγ need, so backward reads dy and x̂ twice and writes dx once.
-/// Forward saves x̂ (x's shape) and r per channel. Channels are independent and run in parallel, each by one thread.
+/// The two sums are the ones dβ and dγ need, so backward reads dy and x twice and writes dx once.
+/// Forward keeps a reference to its input and μ and r per channel; backward recomputes x̂ = (x − μ)·r as it reads x
+/// (storing x̂ would cost a write and a read of the activations' size). Channels are independent and run in parallel, each by one thread.
 /// <para>Not implemented: affine = False, track_running_stats = False, momentum = None (cumulative average), and
 /// PyTorch's num_batches_tracked buffer (only used when momentum is None).</para>
 /// </remarks>
@@ -33,7 +35,7 @@ public abstract class BatchNorm<T> : Module<T> where T : unmanaged, IFloatingPoi
     private readonly double[] _mean;
     private readonly double[] _variance;
     private readonly double[] _rstd;
-    private Tensor<T>? _xhat;
+    private Tensor<T>? _input;
     private Tensor<T>? _output;
     private Tensor<T>? _gradInput;
     private bool _batchStatistics;
@@ -111,13 +113,22 @@ public abstract class BatchNorm<T> : Module<T> where T : unmanaged, IFloatingPoi
     private protected abstract int SpatialSize(Tensor<T> input);
 
     /// <summary>Normalizes <paramref name="input"/> (batch statistics in training, running ones in evaluation); same shape out.</summary>
-    public override Tensor<T> Forward(Tensor<T> input)
+    public override Tensor<T> Forward(Tensor<T> input) => Forward(input, relu: false);
+
+    /// <summary>
+    /// <see cref="Forward(Tensor{T})"/> followed by max(0, ·) in the same pass over memory, for a <see cref="ReLU{T}"/>
+    /// that follows this layer in a <see cref="Sequential{T}"/> (which then takes the result as the ReLU's output:
+    /// <see cref="ReLU{T}.Adopt"/>). This layer's own backward is unchanged: it starts from the ReLU's dx.
+    /// </summary>
+    internal Tensor<T> ForwardReLU(Tensor<T> input) => Forward(input, relu: true);
+
+    private Tensor<T> Forward(Tensor<T> input, bool relu)
     {
         int s = SpatialSize(input), n = input.Shape[0];
         _batchStatistics = IsTraining;
         if (_batchStatistics && n * s < 2)
             throw new ShapeMismatchException($"{Name}.Forward: expected more than 1 value per channel when training, got input {input.Shape}.");
-        var xhat = Reuse(ref _xhat, input.Shape);
+        _input = input;
         var y = Reuse(ref _output, input.Shape);
         if (!_batchStatistics)
         {
@@ -126,7 +137,7 @@ public abstract class BatchNorm<T> : Module<T> where T : unmanaged, IFloatingPoi
         }
         // Per channel c over its m = N·S values: (training) μ = (1/m)·Σ x, σ² = (1/m)·Σ (x − μ)²;
         // r = 1/√(σ² + ε), x̂ = (x − μ)·r, y = γ·x̂ + β.
-        TensorOps.BatchNormForward(input, Weight.Value, Bias.Value, _batchStatistics, _mean, _variance, Eps, _rstd, xhat, y);
+        TensorOps.BatchNormForward(input, Weight.Value, Bias.Value, _batchStatistics, _mean, _variance, Eps, _rstd, y, relu);
         if (_batchStatistics)
         {
             // running ← (1 − momentum)·running + momentum·batch, with the unbiased σ²·m/(m − 1) (PyTorch).
@@ -148,7 +159,7 @@ public abstract class BatchNorm<T> : Module<T> where T : unmanaged, IFloatingPoi
         var dx = Reuse(ref _gradInput, gradOutput.Shape);
         // Per channel: dβ += Σ dy, dγ += Σ dy·x̂;
         // dx = γ·r·(dy − Σ dy/m − x̂·Σ dy·x̂/m) in training, γ·r·dy in evaluation.
-        TensorOps.BatchNormBackward(gradOutput, _xhat!, Weight.Value, _rstd, _batchStatistics, Weight.Grad, Bias.Grad, dx);
+        TensorOps.BatchNormBackward(gradOutput, _input!, Weight.Value, _mean, _rstd, _batchStatistics, Weight.Grad, Bias.Grad, dx);
         return dx;
     }
 

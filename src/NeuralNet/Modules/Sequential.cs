@@ -1,6 +1,8 @@
 using System.Globalization;
 using System.Numerics;
 using System.Text;
+using NeuralNet.Activations;
+using NeuralNet.Layers;
 using NeuralNet.Tensors;
 
 namespace NeuralNet.Modules;
@@ -8,6 +10,8 @@ namespace NeuralNet.Modules;
 /// <summary>
 /// A chain of modules: Forward runs them in order, Backward in reverse, each receiving the gradient the next one
 /// returned. Children are named "0", "1", … so parameters are "0.weight", "0.bias", "2.weight", ….
+/// A BatchNorm directly followed by a ReLU runs as one pass over memory (the ReLU applied as the normalized values are
+/// written); the values and gradients are exactly those of running the two modules one after the other.
 /// </summary>
 /// <example><code>
 /// var model = new Sequential&lt;float&gt;(new Linear&lt;float&gt;(784, 128), new ReLU&lt;float&gt;(), new Linear&lt;float&gt;(128, 10));
@@ -38,7 +42,17 @@ public sealed class Sequential<T> : Module<T> where T : unmanaged, IFloatingPoin
     public override Tensor<T> Forward(Tensor<T> input)
     {
         var x = input;
-        for (int i = 0; i < _modules.Length; i++) x = _modules[i].Forward(x);
+        for (int i = 0; i < _modules.Length; i++)
+        {
+            if (_modules[i] is BatchNorm<T> norm && i + 1 < _modules.Length && _modules[i + 1] is ReLU<T> relu)
+            {
+                // BatchNorm then ReLU: one pass over the activations instead of two (same values, same backward).
+                x = relu.Adopt(norm.ForwardReLU(x));
+                i++;
+                continue;
+            }
+            x = _modules[i].Forward(x);
+        }
         return x;
     }
 

@@ -36,6 +36,18 @@ public static partial class TensorOps
         Gemm.Multiply(transposeA, transposeB, m, n, k, T.One, a, transposeA ? m : k, b, transposeB ? k : n,
             accumulate ? T.One : T.Zero, c, n);
 
+    /// <summary>
+    /// destination[i, …] = source[rows[i], …] for i &lt; rows.Length: a mini-batch gathered from a data set (N, …) by
+    /// index, on the kernels' threads. Row indices are checked; the destination needs at least rows.Length rows.
+    /// </summary>
+    public static void GatherRows<T>(Tensor<T> source, ReadOnlySpan<int> rows, Tensor<T> destination) where T : unmanaged, IFloatingPointIeee754<T>
+    {
+        int cols = source.Rows == 0 ? 0 : source.Length / source.Rows;
+        if (destination.Rows < rows.Length || (destination.Rows == 0 ? 0 : destination.Length / destination.Rows) != cols)
+            throw new ShapeMismatchException($"GatherRows: {rows.Length} rows of source {source.Shape} do not fit destination {destination.Shape}.");
+        RowGather<T>.Run(source.ReadOnlySpan, cols, rows, destination.Span);
+    }
+
     /// <summary>Every row of <paramref name="matrix"/> (N, F) is set to <paramref name="v"/> (F): y = 1·bᵀ, the start of a bias add.</summary>
     public static void BroadcastRows<T>(Tensor<T> v, Tensor<T> matrix) where T : unmanaged, IFloatingPointIeee754<T>
     {

@@ -10,36 +10,37 @@ public static partial class TensorOps
     /// Batch normalization forward over x viewed as (N, C, S), S the product of the extents after C (1 for (N, C)):
     /// per channel c, with <paramref name="batchStatistics"/> μ_c = (1/m)·Σ x and σ²_c = (1/m)·Σ (x − μ_c)² over its
     /// m = N·S values (biased) are written to <paramref name="mean"/> and <paramref name="variance"/>; otherwise they are
-    /// read from there (the running statistics). Then r_c = 1/√(σ²_c + ε) into <paramref name="rstd"/>,
-    /// x̂ = (x − μ_c)·r_c and y = γ_c·x̂ + β_c. γ, β (C); x, x̂, y the same shape; mean, variance, rstd C doubles.
+    /// read from there (the running statistics). Then r_c = 1/√(σ²_c + ε) into <paramref name="rstd"/> and
+    /// y = γ_c·x̂ + β_c with x̂ = (x − μ_c)·r_c (not stored: <see cref="BatchNormBackward{T}"/> recomputes it from x).
+    /// With <paramref name="relu"/>, y = max(0, γ_c·x̂ + β_c) (a following ReLU fused into the same pass).
+    /// γ, β (C); x, y the same shape; mean, variance, rstd C doubles.
     /// </summary>
     public static void BatchNormForward<T>(Tensor<T> x, Tensor<T> gamma, Tensor<T> beta, bool batchStatistics,
-        Span<double> mean, Span<double> variance, double eps, Span<double> rstd, Tensor<T> xhat, Tensor<T> y)
+        Span<double> mean, Span<double> variance, double eps, Span<double> rstd, Tensor<T> y, bool relu = false)
         where T : unmanaged, IFloatingPointIeee754<T>
     {
         var (n, c, s) = ChannelView("BatchNormForward", x, gamma);
         ShapeMismatchException.ThrowIfDifferent("BatchNormForward", gamma.Shape, beta.Shape, "gamma", "beta");
-        ShapeMismatchException.ThrowIfDifferent("BatchNormForward", x.Shape, xhat.Shape, "x", "xhat");
         ShapeMismatchException.ThrowIfDifferent("BatchNormForward", x.Shape, y.Shape, "x", "y");
         BatchNormKernels.Forward(x.ReadOnlySpan, n, c, s, batchStatistics, mean, variance, eps, gamma.ReadOnlySpan, beta.ReadOnlySpan,
-            xhat.Span, y.Span, rstd);
+            y.Span, rstd, relu);
     }
 
     /// <summary>
-    /// Batch normalization backward, per channel c over its m values, from dy and the saved x̂ and r:
-    /// dβ_c += Σ dy, dγ_c += Σ dy·x̂, and dx = γ_c·r_c·(dy − Σ dy/m − x̂·Σ dy·x̂/m) with <paramref name="batchStatistics"/>
-    /// (μ and σ² depend on x), else dx = γ_c·r_c·dy.
+    /// Batch normalization backward, per channel c over its m values, from dy, the forward pass's input x and its μ_c
+    /// and r_c (x̂ = (x − μ_c)·r_c): dβ_c += Σ dy, dγ_c += Σ dy·x̂, and dx = γ_c·r_c·(dy − Σ dy/m − x̂·Σ dy·x̂/m) with
+    /// <paramref name="batchStatistics"/> (μ and σ² depend on x), else dx = γ_c·r_c·dy.
     /// </summary>
-    public static void BatchNormBackward<T>(Tensor<T> dy, Tensor<T> xhat, Tensor<T> gamma, ReadOnlySpan<double> rstd, bool batchStatistics,
-        Tensor<T> dgamma, Tensor<T> dbeta, Tensor<T> dx)
+    public static void BatchNormBackward<T>(Tensor<T> dy, Tensor<T> x, Tensor<T> gamma, ReadOnlySpan<double> mean, ReadOnlySpan<double> rstd,
+        bool batchStatistics, Tensor<T> dgamma, Tensor<T> dbeta, Tensor<T> dx)
         where T : unmanaged, IFloatingPointIeee754<T>
     {
         var (n, c, s) = ChannelView("BatchNormBackward", dy, gamma);
-        ShapeMismatchException.ThrowIfDifferent("BatchNormBackward", dy.Shape, xhat.Shape, "dy", "xhat");
+        ShapeMismatchException.ThrowIfDifferent("BatchNormBackward", dy.Shape, x.Shape, "dy", "x");
         ShapeMismatchException.ThrowIfDifferent("BatchNormBackward", dy.Shape, dx.Shape, "dy", "dx");
         ShapeMismatchException.ThrowIfDifferent("BatchNormBackward", gamma.Shape, dgamma.Shape, "gamma", "dgamma");
         ShapeMismatchException.ThrowIfDifferent("BatchNormBackward", gamma.Shape, dbeta.Shape, "gamma", "dbeta");
-        BatchNormKernels.Backward(dy.ReadOnlySpan, xhat.ReadOnlySpan, n, c, s, batchStatistics, gamma.ReadOnlySpan, rstd,
+        BatchNormKernels.Backward(dy.ReadOnlySpan, x.ReadOnlySpan, n, c, s, batchStatistics, gamma.ReadOnlySpan, mean, rstd,
             dgamma.Span, dbeta.Span, dx.Span);
     }
 

@@ -1,4 +1,6 @@
+using System.Globalization;
 using System.Text.Json;
+using NeuralNet.Checkpoints;
 using NeuralNet.Data;
 using NeuralNet.Tensors;
 using NeuralNet.Tests.Data;
@@ -83,6 +85,9 @@ public sealed class CliTests : IDisposable
             Assert.Equal(2, root.GetProperty("epoch_seconds").GetArrayLength());
             Assert.Equal(80_250, root.GetProperty("parameters").GetInt32());
             Assert.True(root.GetProperty("test_accuracy").GetDouble() > 0.9);
+            string checkpoint = Path.Combine(output, "checkpoints", "best_model.npz");
+            Assert.Equal(new[] { 1, 28, 28 }, Checkpoint.ReadInputShape(checkpoint));
+            Assert.Equal(root.GetProperty("test_accuracy").GetDouble(), double.Parse(Checkpoint.ReadMetadata(checkpoint)["test_accuracy"], CultureInfo.InvariantCulture));
         }
 
         string explicitOut = _dir["fast-explicit"];
@@ -118,6 +123,11 @@ public sealed class CliTests : IDisposable
         double accuracy = root.GetProperty("test_accuracy").GetDouble();
         Assert.True(accuracy > 0.9, $"test accuracy {accuracy}");
 
+        // The checkpoint records the input shape and, after the run, the test accuracy of its weights (which evaluate
+        // reproduces below from the same file: updating the metadata left them alone).
+        Assert.Equal(new[] { 784 }, Checkpoint.ReadInputShape(model));
+        Assert.Equal(accuracy, double.Parse(Checkpoint.ReadMetadata(model)["test_accuracy"], CultureInfo.InvariantCulture));
+
         var (evalCode, stdout, evalErr) = Run("evaluate", "--model", model, "--data", _dir["data"], "--json", "--output", _dir["eval"]);
         Assert.True(evalCode == 0, evalErr);
         using var ev = JsonDocument.Parse(stdout.Trim());
@@ -152,6 +162,21 @@ public sealed class CliTests : IDisposable
         var (code, _, err) = Run("evaluate", "--model", WriteAnyModel(), "--data", _dir["bad"], "--json");
         Assert.Equal(1, code);
         Assert.Contains("t10k-images-idx3-ubyte.gz", err);
+    }
+
+    [Fact]
+    public void A_model_whose_input_does_not_fit_the_data_is_one_line_naming_both_shapes()
+    {
+        WriteBars(_dir["bars/mnist"], train: 20, test: 10);
+        var model = new NeuralNet.Modules.Sequential<float>(new NeuralNet.Layers.Linear<float>(100, 10));
+        string path = _dir["small.npz"];
+        NeuralNet.Checkpoints.Checkpoint.Save(path, model);
+        var (code, _, err) = Run("evaluate", "--model", path, "--data", _dir["bars"], "--json");
+        Assert.Equal(1, code);
+        Assert.StartsWith("error:", err.TrimStart());
+        Assert.Contains("784", err);
+        Assert.Contains("100", err);
+        Assert.DoesNotContain("   at ", err); // no stack trace
     }
 
     private string WriteAnyModel()

@@ -168,6 +168,7 @@ public sealed class PredictTests(MnistModel mnist, ITestOutputHelper output) : I
         var cnn = ModelFactory.Build("cnn", 784, 10, [], InitFns.HeNormal(), 1, fast: true);
         Assert.Equal([784], ModelInput.Shape(mlp));
         Assert.Equal([1, 28, 28], ModelInput.Shape(cnn));
+        Assert.Equal([1, 12, 12], ModelInput.Shape(cnn, stored: [1, 12, 12])); // a shape saved with the checkpoint wins
         Assert.Equal(PreparationKind.MnistDigit, ModelInput.For([784], "mnist").Kind);
         Assert.Equal(PreparationKind.MnistDigit, ModelInput.For([1, 28, 28], null).Kind);
         Assert.Equal(PreparationKind.FashionItem, ModelInput.For([1, 28, 28], "fashion-mnist").Kind);

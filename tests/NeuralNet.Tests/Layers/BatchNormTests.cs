@@ -1,3 +1,5 @@
+using NeuralNet.Activations;
+using NeuralNet.Modules;
 using NeuralNet.Layers;
 using NeuralNet.Tensors;
 using static NeuralNet.Tests.TestUtil;
@@ -129,5 +131,39 @@ public class BatchNormTests
     {
         double mean = v.Average();
         return v.Select(x => (x - mean) * (x - mean)).Average();
+    }
+
+    [Theory]
+    [InlineData(false, true)]
+    [InlineData(false, false)]
+    [InlineData(true, true)]
+    public void In_a_Sequential_a_following_ReLU_is_fused_with_the_same_values_and_gradients(bool oneD, bool training)
+    {
+        // The fused pass (BatchNorm writing max(0, y)) must give exactly the bytes of the two modules run one by one.
+        var rng = new Rng(oneD ? 11u : 12u);
+        Shape shape = oneD ? new Shape(9, 5) : new Shape(6, 5, 7, 3);
+        var x = Tensor<float>.RandomNormal(rng, 0.3, 1.5, shape.ToArray());
+        var dy = Tensor<float>.RandomNormal(rng, 0, 1, shape.ToArray());
+        BatchNorm<float> Norm() => oneD ? new BatchNorm1d<float>(5) : new BatchNorm2d<float>(5);
+        var (fusedNorm, plainNorm) = (Norm(), Norm());
+        foreach (var bn in new[] { fusedNorm, plainNorm })
+        {
+            for (int c = 0; c < 5; c++) (bn.Weight.Value[c], bn.Bias.Value[c]) = (0.5f + c * 0.3f, 0.2f * (c - 2));
+            bn.Train(training);
+        }
+        var fused = new Sequential<float>(fusedNorm, new ReLU<float>());
+        fused.Train(training);
+        var plainRelu = new ReLU<float>();
+
+        var yFused = fused.Forward(x);
+        var yPlain = plainRelu.Forward(plainNorm.Forward(x));
+        Assert.Equal(yPlain.ToArray(), yFused.ToArray());
+        Assert.Contains(0f, yFused.ToArray()); // the ReLU did cut something
+        var dxFused = fused.Backward(dy);
+        var dxPlain = plainNorm.Backward(plainRelu.Backward(dy));
+        Assert.Equal(dxPlain.ToArray(), dxFused.ToArray());
+        Assert.Equal(plainNorm.Weight.Grad.ToArray(), fusedNorm.Weight.Grad.ToArray());
+        Assert.Equal(plainNorm.Bias.Grad.ToArray(), fusedNorm.Bias.Grad.ToArray());
+        Assert.Equal(plainNorm.RunningMean.ToArray(), fusedNorm.RunningMean.ToArray());
     }
 }

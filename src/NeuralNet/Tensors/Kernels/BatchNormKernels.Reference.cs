@@ -12,7 +12,7 @@ public static class BatchNormKernelsReference
     /// <summary>Same contract as <see cref="BatchNormKernels.Forward{T}"/>.</summary>
     public static void Forward<T>(ReadOnlySpan<T> x, int n, int channels, int spatial, bool batchStatistics,
         Span<double> mean, Span<double> variance, double eps, ReadOnlySpan<T> gamma, ReadOnlySpan<T> beta,
-        Span<T> xhat, Span<T> y, Span<double> rstd)
+        Span<T> y, Span<double> rstd, bool relu = false)
         where T : unmanaged, IFloatingPointIeee754<T>
     {
         int m = n * spatial;
@@ -42,16 +42,17 @@ public static class BatchNormKernelsReference
                 for (int s = 0; s < spatial; s++)
                 {
                     int at = (i * channels + c) * spatial + s;
-                    xhat[at] = (x[at] - muT) * r;
-                    y[at] = gamma[c] * xhat[at] + beta[c];
+                    T xhat = (x[at] - muT) * r;
+                    y[at] = gamma[c] * xhat + beta[c];
+                    if (relu && y[at] < T.Zero) y[at] = T.Zero;
                 }
             }
         }
     }
 
     /// <summary>Same contract as <see cref="BatchNormKernels.Backward{T}"/>.</summary>
-    public static void Backward<T>(ReadOnlySpan<T> dy, ReadOnlySpan<T> xhat, int n, int channels, int spatial, bool batchStatistics,
-        ReadOnlySpan<T> gamma, ReadOnlySpan<double> rstd, Span<T> dgamma, Span<T> dbeta, Span<T> dx)
+    public static void Backward<T>(ReadOnlySpan<T> dy, ReadOnlySpan<T> x, int n, int channels, int spatial, bool batchStatistics,
+        ReadOnlySpan<T> gamma, ReadOnlySpan<double> mean, ReadOnlySpan<double> rstd, Span<T> dgamma, Span<T> dbeta, Span<T> dx)
         where T : unmanaged, IFloatingPointIeee754<T>
     {
         int m = n * spatial;
@@ -64,7 +65,7 @@ public static class BatchNormKernelsReference
                 {
                     int at = (i * channels + c) * spatial + s;
                     sumDy += double.CreateChecked(dy[at]);
-                    sumDyXhat += double.CreateChecked(dy[at]) * double.CreateChecked(xhat[at]);
+                    sumDyXhat += double.CreateChecked(dy[at]) * (double.CreateChecked(x[at]) - mean[c]) * rstd[c]; // x̂
                 }
             }
             dbeta[c] += T.CreateChecked(sumDy);
@@ -76,7 +77,7 @@ public static class BatchNormKernelsReference
                 {
                     int at = (i * channels + c) * spatial + s;
                     double g = double.CreateChecked(dy[at]);
-                    dx[at] = T.CreateChecked(batchStatistics ? a * (g - sumDy / m - double.CreateChecked(xhat[at]) * sumDyXhat / m) : a * g);
+                    dx[at] = T.CreateChecked(batchStatistics ? a * (g - sumDy / m - (double.CreateChecked(x[at]) - mean[c]) * rstd[c] * sumDyXhat / m) : a * g);
                 }
             }
         }

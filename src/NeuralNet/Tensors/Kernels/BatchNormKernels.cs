@@ -14,24 +14,25 @@ public static unsafe class BatchNormKernels
     /// <summary>
     /// Per channel c: with <paramref name="batchStatistics"/>, μ = (1/m)·Σ x and σ² = (1/m)·Σ (x − μ)² (two passes,
     /// biased) are computed into <paramref name="mean"/>[c] and <paramref name="variance"/>[c]; otherwise they are read
-    /// from there. Then r = 1/√(σ² + ε) into <paramref name="rstd"/>[c], x̂ = (x − μ)·r and y = γ·x̂ + β.
-    /// x, x̂, y: (N, C, S); γ, β: (C); mean, variance, rstd: (C) in double.
+    /// from there. Then r = 1/√(σ² + ε) into <paramref name="rstd"/>[c] and y = γ·x̂ + β with x̂ = (x − μ)·r, computed as
+    /// (x − μ)·(γ·r) + β in one pass; x̂ is not stored (the backward pass recomputes it from x, μ and r).
+    /// x, y: (N, C, S); γ, β: (C); mean, variance, rstd: (C) in double. With <paramref name="relu"/>,
+    /// y = max(0, γ·x̂ + β): a ReLU that follows, applied while each slice is still in the L1 cache.
     /// </summary>
     public static void Forward<T>(ReadOnlySpan<T> x, int n, int channels, int spatial, bool batchStatistics,
         Span<double> mean, Span<double> variance, double eps, ReadOnlySpan<T> gamma, ReadOnlySpan<T> beta,
-        Span<T> xhat, Span<T> y, Span<double> rstd)
+        Span<T> y, Span<double> rstd, bool relu = false)
         where T : unmanaged, IFloatingPointIeee754<T>
     {
         int length = n * channels * spatial;
-        CheckLengths(nameof(Forward), length, x.Length, xhat.Length, y.Length);
+        CheckLengths(nameof(Forward), length, x.Length, y.Length);
         CheckLengths(nameof(Forward), channels, mean.Length, variance.Length, rstd.Length, gamma.Length, beta.Length);
-        fixed (T* px = x, pxhat = xhat, py = y, pgamma = gamma, pbeta = beta)
+        fixed (T* px = x, py = y, pgamma = gamma, pbeta = beta)
         fixed (double* pmean = mean, pvar = variance, prstd = rstd)
         {
             var job = Job<T>.ForThisThread;
             job.SetShape(n, channels, spatial, batchStatistics);
             job.X = px;
-            job.XHat = pxhat;
             job.Y = py;
             job.Gamma = pgamma;
             job.Beta = pbeta;
@@ -39,44 +40,45 @@ public static unsafe class BatchNormKernels
             job.Variance = pvar;
             job.Rstd = prstd;
             job.Eps = eps;
+            job.Relu = relu;
             job.Run(forward: true, length);
         }
     }
 
     /// <summary>
-    /// Per channel c, from dy and the saved x̂ and r: dβ[c] += Σ dy, dγ[c] += Σ dy·x̂, and
-    /// dx = γ·r·(dy − Σ dy/m − x̂·Σ dy·x̂/m) with <paramref name="batchStatistics"/> (μ and σ² depend on x), else
-    /// dx = γ·r·dy. dy, x̂, dx: (N, C, S); γ, dγ, dβ: (C); rstd: (C) in double.
+    /// Per channel c, from dy, the forward pass's input x and its μ and r (x̂ = (x − μ)·r): dβ[c] += Σ dy,
+    /// dγ[c] += Σ dy·x̂, and dx = γ·r·(dy − Σ dy/m − x̂·Σ dy·x̂/m) with <paramref name="batchStatistics"/> (μ and σ²
+    /// depend on x), else dx = γ·r·dy. dy, x, dx: (N, C, S); γ, dγ, dβ: (C); mean, rstd: (C) in double.
     /// </summary>
-    public static void Backward<T>(ReadOnlySpan<T> dy, ReadOnlySpan<T> xhat, int n, int channels, int spatial, bool batchStatistics,
-        ReadOnlySpan<T> gamma, ReadOnlySpan<double> rstd, Span<T> dgamma, Span<T> dbeta, Span<T> dx)
+    public static void Backward<T>(ReadOnlySpan<T> dy, ReadOnlySpan<T> x, int n, int channels, int spatial, bool batchStatistics,
+        ReadOnlySpan<T> gamma, ReadOnlySpan<double> mean, ReadOnlySpan<double> rstd, Span<T> dgamma, Span<T> dbeta, Span<T> dx)
         where T : unmanaged, IFloatingPointIeee754<T>
     {
         int length = n * channels * spatial;
-        CheckLengths(nameof(Backward), length, dy.Length, xhat.Length, dx.Length);
-        CheckLengths(nameof(Backward), channels, gamma.Length, rstd.Length, dgamma.Length, dbeta.Length);
-        fixed (T* pdy = dy, pxhat = xhat, pdx = dx, pgamma = gamma, pdgamma = dgamma, pdbeta = dbeta)
-        fixed (double* prstd = rstd)
+        CheckLengths(nameof(Backward), length, dy.Length, x.Length, dx.Length);
+        CheckLengths(nameof(Backward), channels, gamma.Length, mean.Length, rstd.Length, dgamma.Length, dbeta.Length);
+        fixed (T* pdy = dy, px = x, pdx = dx, pgamma = gamma, pdgamma = dgamma, pdbeta = dbeta)
+        fixed (double* pmean = mean, prstd = rstd)
         {
             var job = Job<T>.ForThisThread;
             job.SetShape(n, channels, spatial, batchStatistics);
             job.Dy = pdy;
-            job.XHat = pxhat;
+            job.X = px;
             job.Dx = pdx;
             job.Gamma = pgamma;
             job.DGamma = pdgamma;
             job.DBeta = pdbeta;
+            job.Mean = pmean;
             job.Rstd = prstd;
             job.Run(forward: false, length);
         }
     }
 
-    /// <summary>Statistics (in training), x̂ and y of channel <paramref name="c"/>.</summary>
+    /// <summary>Statistics (in training) and y of channel <paramref name="c"/>.</summary>
     private static void ForwardChannel<T>(Job<T> j, int c) where T : unmanaged, IFloatingPointIeee754<T>
     {
         int n = j.N, s = j.S, channels = j.C, m = n * s, length = n * channels * s;
         var x = new ReadOnlySpan<T>(j.X, length);
-        var xhat = new Span<T>(j.XHat, length);
         var y = new Span<T>(j.Y, length);
         double mean, variance;
         if (j.BatchStatistics)
@@ -84,16 +86,12 @@ public static unsafe class BatchNormKernels
             double sum = 0;
             for (int i = 0; i < n; i++) sum += double.CreateChecked(Elementwise.Sum(x.Slice((i * channels + c) * s, s)));
             mean = sum / m;
-            // Two passes: σ² = mean((x − μ)²) does not cancel catastrophically, unlike E[x²] − μ²; x̂ holds x − μ meanwhile.
-            T mu = T.CreateChecked(mean);
+            // Two passes: σ² = mean((x − μ)²) does not cancel catastrophically, unlike E[x²] − μ².
+            var deviation = new Elementwise.ShiftedSquareOperator<T>(T.CreateChecked(mean));
             double squares = 0;
             for (int i = 0; i < n; i++)
-            {
-                int at = (i * channels + c) * s;
-                Span<T> d = xhat.Slice(at, s);
-                Elementwise.Add(x.Slice(at, s), -mu, d);
-                squares += double.CreateChecked(Elementwise.SumOfSquares<T>(d));
-            }
+                squares += double.CreateChecked(ElementwiseDriver.Aggregate<T, Elementwise.ShiftedSquareOperator<T>, Elementwise.SumAggregation<T>>(
+                    deviation, x.Slice((i * channels + c) * s, s)));
             variance = squares / m;
             j.Mean[c] = mean;
             j.Variance[c] = variance;
@@ -105,14 +103,13 @@ public static unsafe class BatchNormKernels
         }
         double rstd = 1 / Math.Sqrt(variance + j.Eps);
         j.Rstd[c] = rstd;
-        T r = T.CreateChecked(rstd), muT = T.CreateChecked(mean), gamma = j.Gamma[c], beta = j.Beta[c];
+        // y = (x − μ)·(γ·r) + β
+        var normalize = new Elementwise.ShiftAffineOperator<T>(T.CreateChecked(mean), T.CreateChecked(double.CreateChecked(j.Gamma[c]) * rstd), j.Beta[c]);
         for (int i = 0; i < n; i++)
         {
             int at = (i * channels + c) * s;
-            Span<T> xh = xhat.Slice(at, s);
-            if (j.BatchStatistics) Elementwise.Multiply(xh, r, xh);                                          // x̂ = (x − μ)·r
-            else ElementwiseDriver.Unary(new Elementwise.ShiftScaleOperator<T>(muT, r), x.Slice(at, s), xh);  // x̂ = (x − μ)·r
-            Elementwise.Affine(xh, gamma, beta, y.Slice(at, s));                                              // y = γ·x̂ + β
+            ElementwiseDriver.Unary(normalize, x.Slice(at, s), y.Slice(at, s));
+            if (j.Relu) Elementwise.ReluForward<T>(y.Slice(at, s), y.Slice(at, s)); // y = max(0, y)
         }
     }
 
@@ -121,25 +118,29 @@ public static unsafe class BatchNormKernels
     {
         int n = j.N, s = j.S, channels = j.C, m = n * s, length = n * channels * s;
         var dy = new ReadOnlySpan<T>(j.Dy, length);
-        var xhat = new ReadOnlySpan<T>(j.XHat, length);
+        var x = new ReadOnlySpan<T>(j.X, length);
         var dx = new Span<T>(j.Dx, length);
-        double sumDy = 0, sumDyXhat = 0;
+        double rstd = j.Rstd[c], sumDy = 0, sumDyDeviation = 0;
+        var deviation = new Elementwise.ShiftedProductOperator<T>(T.CreateChecked(j.Mean[c]));
         for (int i = 0; i < n; i++)
         {
             int at = (i * channels + c) * s;
             sumDy += double.CreateChecked(Elementwise.Sum(dy.Slice(at, s)));
-            sumDyXhat += double.CreateChecked(Elementwise.Dot(dy.Slice(at, s), xhat.Slice(at, s)));
+            sumDyDeviation += double.CreateChecked(ElementwiseDriver.Aggregate<T, Elementwise.ShiftedProductOperator<T>, Elementwise.SumAggregation<T>>(
+                deviation, x.Slice(at, s), dy.Slice(at, s)));
         }
+        double sumDyXhat = sumDyDeviation * rstd; // Σ dy·x̂ = r·Σ dy·(x − μ)
         j.DBeta[c] += T.CreateChecked(sumDy);
         j.DGamma[c] += T.CreateChecked(sumDyXhat);
-        // dx = a·dy + b·x̂ + k3 with a = γ·r, and in training b = −a·Σdy·x̂/m, k3 = −a·Σdy/m (else 0).
-        double k1 = double.CreateChecked(j.Gamma[c]) * j.Rstd[c];
+        // dx = a·dy + b·x̂ + k3 with a = γ·r, and in training b = −a·Σdy·x̂/m, k3 = −a·Σdy/m (else 0); b·x̂ = (b·r)·(x − μ).
+        double k1 = double.CreateChecked(j.Gamma[c]) * rstd;
         T a = T.CreateChecked(k1);
-        T b = T.CreateChecked(-k1 * sumDyXhat / m), k3 = T.CreateChecked(-k1 * sumDy / m);
+        var gradient = new Elementwise.ShiftedCombinationOperator<T>(a, T.CreateChecked(-k1 * sumDyXhat / m * rstd),
+            T.CreateChecked(j.Mean[c]), T.CreateChecked(-k1 * sumDy / m));
         for (int i = 0; i < n; i++)
         {
             int at = (i * channels + c) * s;
-            if (j.BatchStatistics) ElementwiseDriver.Binary(new Elementwise.LinearCombinationOperator<T>(a, b, k3), dy.Slice(at, s), xhat.Slice(at, s), dx.Slice(at, s));
+            if (j.BatchStatistics) ElementwiseDriver.Binary(gradient, dy.Slice(at, s), x.Slice(at, s), dx.Slice(at, s));
             else Elementwise.Multiply(dy.Slice(at, s), a, dx.Slice(at, s));
         }
     }
@@ -163,9 +164,9 @@ public static unsafe class BatchNormKernels
         public static Job<T> ForThisThread => t_job ??= new Job<T>();
 
         public int N, C, S;
-        public bool BatchStatistics;
+        public bool BatchStatistics, Relu;
         public double Eps;
-        public T* X, XHat, Y, Gamma, Beta, Dy, Dx, DGamma, DBeta;
+        public T* X, Y, Gamma, Beta, Dy, Dx, DGamma, DBeta;
         public double* Mean, Variance, Rstd;
 
         public void SetShape(int n, int c, int s, bool batchStatistics) => (N, C, S, BatchStatistics) = (n, c, s, batchStatistics);

@@ -204,10 +204,20 @@ internal sealed unsafe class Conv2dKernel<T> : IParallelWork where T : unmanaged
         fixed (int* qOff = _qOff)
         fixed (T* dwBase = _dw)
         {
-            // dW_chunk (O, K) = [G[start] … G[end−1]] (O, count·P) · [cols(x[start]) … ]ᵀ (count·P, K).
-            var a = new SamplesA<T>(_g + start * gStride, _o, p);
-            var b = new PatchTransposedB<T>(xpadBase + start * padded, padded, p, kOff, qOff, _s == 1 ? _ow : 0);
-            GemmCore.Run(_level, _o, k, count * p, ref a, ref b, T.One, T.Zero, dwBase + (long)chunk * _o * k, k);
+            T* dw = dwBase + (long)chunk * _o * k;
+            if (Conv2dWeightGradient.Applies<T>(_level, _s, k, _ow))
+            {
+                // A window of a few values (a first layer): the direct correlation beats packing a GEMM this thin.
+                Conv2dWeightGradient.Run(_level, (float*)(_g + start * gStride), (float*)(xpadBase + start * padded), count,
+                    _c, _o, _k, _oh, _ow, _hp, _wp, (float*)dw);
+            }
+            else
+            {
+                // dW_chunk (O, K) = [G[start] … G[end−1]] (O, count·P) · [cols(x[start]) … ]ᵀ (count·P, K).
+                var a = new SamplesA<T>(_g + start * gStride, _o, p);
+                var b = new PatchTransposedB<T>(xpadBase + start * padded, padded, p, kOff, qOff, _s == 1 ? _ow : 0);
+                GemmCore.Run(_level, _o, k, count * p, ref a, ref b, T.One, T.Zero, dw, k);
+            }
         }
         if (_hasBias)
         {

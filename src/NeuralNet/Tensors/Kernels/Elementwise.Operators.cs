@@ -300,6 +300,68 @@ public static partial class Elementwise
         public Vector512<T> Invoke(Vector512<T> x) => x;
     }
 
+    /// <summary>(x − s)² (batch normalization's sum of squared deviations from the mean s).</summary>
+    internal readonly struct ShiftedSquareOperator<T>(T s) : IUnaryOperator<T> where T : unmanaged, IFloatingPointIeee754<T>
+    {
+        [MethodImpl(MethodImplOptions.AggressiveInlining)]
+        public T Invoke(T x) => (x - s) * (x - s);
+
+        [MethodImpl(MethodImplOptions.AggressiveInlining)]
+        public Vector256<T> Invoke(Vector256<T> x)
+        {
+            var d = x - Vector256.Create(s);
+            return d * d;
+        }
+
+        [MethodImpl(MethodImplOptions.AggressiveInlining)]
+        public Vector512<T> Invoke(Vector512<T> x)
+        {
+            var d = x - Vector512.Create(s);
+            return d * d;
+        }
+    }
+
+    /// <summary>(x − s)·a + b: batch normalization's y = γ·(x − μ)·r + β with a = γ·r.</summary>
+    internal readonly struct ShiftAffineOperator<T>(T s, T a, T b) : IUnaryOperator<T> where T : unmanaged, IFloatingPointIeee754<T>
+    {
+        [MethodImpl(MethodImplOptions.AggressiveInlining)]
+        public T Invoke(T x) => (x - s) * a + b;
+
+        [MethodImpl(MethodImplOptions.AggressiveInlining)]
+        public Vector256<T> Invoke(Vector256<T> x) => (x - Vector256.Create(s)) * Vector256.Create(a) + Vector256.Create(b);
+
+        [MethodImpl(MethodImplOptions.AggressiveInlining)]
+        public Vector512<T> Invoke(Vector512<T> x) => (x - Vector512.Create(s)) * Vector512.Create(a) + Vector512.Create(b);
+    }
+
+    /// <summary>(x − s)·y (batch normalization's Σ dy·(x − μ)).</summary>
+    internal readonly struct ShiftedProductOperator<T>(T s) : IBinaryOperator<T> where T : unmanaged, IFloatingPointIeee754<T>
+    {
+        [MethodImpl(MethodImplOptions.AggressiveInlining)]
+        public T Invoke(T x, T y) => (x - s) * y;
+
+        [MethodImpl(MethodImplOptions.AggressiveInlining)]
+        public Vector256<T> Invoke(Vector256<T> x, Vector256<T> y) => (x - Vector256.Create(s)) * y;
+
+        [MethodImpl(MethodImplOptions.AggressiveInlining)]
+        public Vector512<T> Invoke(Vector512<T> x, Vector512<T> y) => (x - Vector512.Create(s)) * y;
+    }
+
+    /// <summary>a·dy + b·(x − s) + c: batch normalization's input gradient, with x̂ = (x − μ)·r folded into b.</summary>
+    internal readonly struct ShiftedCombinationOperator<T>(T a, T b, T s, T c) : IBinaryOperator<T> where T : unmanaged, IFloatingPointIeee754<T>
+    {
+        [MethodImpl(MethodImplOptions.AggressiveInlining)]
+        public T Invoke(T dy, T x) => a * dy + b * (x - s) + c;
+
+        [MethodImpl(MethodImplOptions.AggressiveInlining)]
+        public Vector256<T> Invoke(Vector256<T> dy, Vector256<T> x) =>
+            Vector256.Create(a) * dy + Vector256.Create(b) * (x - Vector256.Create(s)) + Vector256.Create(c);
+
+        [MethodImpl(MethodImplOptions.AggressiveInlining)]
+        public Vector512<T> Invoke(Vector512<T> dy, Vector512<T> x) =>
+            Vector512.Create(a) * dy + Vector512.Create(b) * (x - Vector512.Create(s)) + Vector512.Create(c);
+    }
+
     /// <summary>x² (the transform of a sum of squares).</summary>
     internal readonly struct SquareOperator<T> : IUnaryOperator<T> where T : unmanaged, IFloatingPointIeee754<T>
     {

@@ -105,7 +105,7 @@ public static unsafe class PoolKernels
         for (int r = 0; r < oh; r++)
         {
             int c = 0;
-            if (typeof(T) == typeof(float) && k == 2 && s == 2 && ow >= 8 && Simd.Use256 && Avx2.IsSupported)
+            if (typeof(T) == typeof(float) && k == 2 && s == 2 && Simd.Use256 && Avx2.IsSupported)
                 c = MaxRow2x2(x, y, arg, w, ow, r);
             for (; c < ow; c++)
             {
@@ -129,9 +129,9 @@ public static unsafe class PoolKernels
     }
 
     /// <summary>
-    /// Outputs c &lt; 8·⌊Wo/8⌋ of row r for the common 2×2, stride-2 window, eight at a time: the two input rows are
-    /// split into even and odd columns, and the four candidates are compared in the window's row-major order with a
-    /// strict "greater", so ties keep the first, as the scalar loop does. Returns the first output it did not write.
+    /// The outputs of row r for the common 2×2, stride-2 window, eight at a time (the last few with masked loads and stores):
+    /// the two input rows are split into even and odd columns, and the four candidates are compared in the window's
+    /// row-major order with a strict "greater", so ties keep the first, as the scalar loop does. Returns Wo.
     /// </summary>
     private static int MaxRow2x2<T>(ReadOnlySpan<T> x, Span<T> y, Span<int> arg, int w, int ow, int r)
         where T : unmanaged, IFloatingPointIeee754<T>
@@ -143,12 +143,30 @@ public static unsafe class PoolKernels
             float* top = (float*)px + 2L * r * w, bottom = top + w;
             var lanes = Vector256.Create(0, 2, 4, 6, 8, 10, 12, 14);
             var one = Vector256.Create(1);
-            for (; c + 8 <= ow; c += 8)
+            var lane = Vector256.Create(0, 1, 2, 3, 4, 5, 6, 7);
+            for (; c < ow; c += 8)
             {
-                var a0 = Avx.LoadVector256(top + 2 * c);
-                var a1 = Avx.LoadVector256(top + 2 * c + 8);
-                var b0 = Avx.LoadVector256(bottom + 2 * c);
-                var b1 = Avx.LoadVector256(bottom + 2 * c + 8);
+                int count = Math.Min(8, ow - c);
+                float* t = top + 2 * c, b = bottom + 2 * c;
+                Vector256<float> a0, a1, b0, b1;
+                if (count == 8)
+                {
+                    a0 = Avx.LoadVector256(t);
+                    a1 = Avx.LoadVector256(t + 8);
+                    b0 = Avx.LoadVector256(b);
+                    b1 = Avx.LoadVector256(b + 8);
+                }
+                else
+                {
+                    // Fewer than 8 outputs left (all of them when Wo < 8): masked loads read only their 2·count columns,
+                    // so nothing past the row is touched; the other lanes are zero and are not stored.
+                    var low = Vector256.LessThan(lane, Vector256.Create(2 * count)).AsSingle();
+                    var high = Vector256.LessThan(lane, Vector256.Create(2 * count - 8)).AsSingle();
+                    a0 = Avx.MaskLoad(t, low);
+                    a1 = Avx.MaskLoad(t + 8, high);
+                    b0 = Avx.MaskLoad(b, low);
+                    b1 = Avx.MaskLoad(b + 8, high);
+                }
                 // Even and odd columns of each row, in order: shuffle within 128-bit lanes, then put the 64-bit pairs in place.
                 var ae = Avx2.Permute4x64(Avx.Shuffle(a0, a1, 0x88).AsDouble(), 0xD8).AsSingle();
                 var ao = Avx2.Permute4x64(Avx.Shuffle(a0, a1, 0xDD).AsDouble(), 0xD8).AsSingle();
@@ -165,10 +183,19 @@ public static unsafe class PoolKernels
                 take = Vector256.GreaterThan(bo, max);
                 max = Vector256.ConditionalSelect(take, bo, max);
                 which = Vector256.ConditionalSelect(take.AsInt32(), Vector256.Create(3), which);
-                max.Store((float*)py + r * ow + c);
                 // Flat index in the plane: the window's top-left (2r·w + 2c + 2·lane), plus column (which & 1), plus row (which >> 1)·w.
                 var index = Vector256.Create(2 * r * w + 2 * c) + lanes + (which & one) + Vector256.ShiftRightLogical(which, 1) * Vector256.Create(w);
-                index.Store(parg + r * ow + c);
+                if (count == 8)
+                {
+                    max.Store((float*)py + r * ow + c);
+                    index.Store(parg + r * ow + c);
+                }
+                else
+                {
+                    var keep = Vector256.LessThan(lane, Vector256.Create(count));
+                    Avx.MaskStore((float*)py + r * ow + c, keep.AsSingle(), max);
+                    Avx2.MaskStore(parg + r * ow + c, keep, index);
+                }
             }
         }
         return c;

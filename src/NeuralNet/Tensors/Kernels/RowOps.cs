@@ -130,3 +130,51 @@ public static class RowOps
             throw new ShapeMismatchException($"{operation}: {length} elements are not a whole number of rows of {cols}.");
     }
 }
+
+/// <summary>
+/// destination[i, :] = source[rows[i], :]: a mini-batch gathered from a data set. The rows are fetched by the kernels'
+/// threads (each copy waits on memory, so two threads halve the wait); every row is one copy, so the bytes do not
+/// depend on the thread count.
+/// </summary>
+internal sealed unsafe class RowGather<T> : IParallelWork where T : unmanaged
+{
+    [ThreadStatic] private static RowGather<T>? t_job;
+
+    private T* _source, _destination;
+    private int* _rows;
+    private int _count, _cols, _perPart;
+
+    /// <summary>Copies the rows (source: (R, cols); destination: (rows.Length, cols)); indices are checked.</summary>
+    public static void Run(ReadOnlySpan<T> source, int cols, ReadOnlySpan<int> rows, Span<T> destination)
+    {
+        if (destination.Length < (long)rows.Length * cols)
+            throw new ShapeMismatchException($"RowGather: {rows.Length} rows of {cols} need {(long)rows.Length * cols} elements, the destination has {destination.Length}.");
+        long sourceRows = cols == 0 ? 0 : source.Length / cols;
+        foreach (int r in rows)
+        {
+            if ((uint)r >= (ulong)sourceRows)
+                throw new ArgumentOutOfRangeException(nameof(rows), r, $"RowGather: row {r} of a source with {sourceRows} rows.");
+        }
+        // Parts of at least 16 KB, so that handing one to a thread costs less than copying it.
+        int perPart = Math.Max(1, (16 << 10) / Math.Max(1, cols * sizeof(T)));
+        int parts = (rows.Length + perPart - 1) / perPart;
+        fixed (T* s = source, d = destination)
+        fixed (int* r = rows)
+        {
+            var job = t_job ??= new RowGather<T>();
+            job._source = s;
+            job._destination = d;
+            job._rows = r;
+            (job._count, job._cols, job._perPart) = (rows.Length, cols, perPart);
+            Parallelism.Run(job, parts);
+        }
+    }
+
+    public void Execute(int part)
+    {
+        long bytes = (long)_cols * sizeof(T);
+        int end = Math.Min(_count, (part + 1) * _perPart);
+        for (int i = part * _perPart; i < end; i++)
+            Buffer.MemoryCopy(_source + (long)_rows[i] * _cols, _destination + (long)i * _cols, bytes, bytes);
+    }
+}

@@ -19,6 +19,13 @@ public class Conv2dKernelTests
         { 3, 2, 6, 6, 3, 3, 1, 3 },
         { 70, 1, 12, 12, 8, 3, 1, 0 },
         { 2, 33, 5, 5, 17, 3, 1, 1 },
+        // Small windows at widths that are and are not multiples of 8 and 16 take the direct weight gradient
+        // (Conv2dWeightGradient): the MNIST first layers (1→32 3×3 "same", 1→16 5×5), RGB 3×3, a 1×1 window.
+        { 9, 1, 28, 28, 32, 3, 1, 1 },
+        { 4, 1, 28, 28, 16, 5, 1, 0 },
+        { 3, 3, 13, 19, 5, 3, 1, 1 },
+        { 2, 2, 16, 17, 3, 1, 1, 0 },
+        { 2, 1, 20, 20, 4, 4, 1, 2 },
     };
 
     [Theory]

@@ -382,29 +382,41 @@ public class KernelLevelTests
 
     private static void CheckOptimizer<T>(string optimizer) where T : unmanaged, IFloatingPointIeee754<T>
     {
-        SimdLevels.ForEach(level =>
+        int threads = TensorOps.Threads;
+        try
         {
-            foreach (int n in SimdLevels.Lengths)
+            // 100,003 elements are cut into parts run on three threads (UpdateDriver): still the reference's bits.
+            TensorOps.Threads = 3;
+            SimdLevels.ForEach(level => CheckOptimizerAt<T>(level, optimizer, [.. SimdLevels.Lengths, 100_003]));
+        }
+        finally
+        {
+            TensorOps.Threads = threads;
+        }
+    }
+
+    private static void CheckOptimizerAt<T>(SimdLevel level, string optimizer, int[] lengths) where T : unmanaged, IFloatingPointIeee754<T>
+    {
+        foreach (int n in lengths)
+        {
+            var rng = new Rng((ulong)(31 + n));
+            T[] theta = Enumerable.Range(0, n).Select(_ => Of<T>(rng.NextNormal())).ToArray();
+            var states = Enumerable.Range(0, 3).Select(_ => new T[n]).ToArray();
+            T[] theta2 = (T[])theta.Clone();
+            var states2 = Enumerable.Range(0, 3).Select(_ => new T[n]).ToArray();
+            for (long step = 1; step <= 3; step++)
             {
-                var rng = new Rng((ulong)(31 + n));
-                T[] theta = Enumerable.Range(0, n).Select(_ => Of<T>(rng.NextNormal())).ToArray();
-                var states = Enumerable.Range(0, 3).Select(_ => new T[n]).ToArray();
-                T[] theta2 = (T[])theta.Clone();
-                var states2 = Enumerable.Range(0, 3).Select(_ => new T[n]).ToArray();
-                for (long step = 1; step <= 3; step++)
+                T[] grad = Enumerable.Range(0, n).Select(_ => Of<T>(rng.NextNormal())).ToArray();
+                Step<T>(optimizer, reference: true, theta, grad, states[0], states[1], states[2], step);
+                Step<T>(optimizer, reference: false, theta2, grad, states2[0], states2[1], states2[2], step);
+                for (int i = 0; i < n; i++)
                 {
-                    T[] grad = Enumerable.Range(0, n).Select(_ => Of<T>(rng.NextNormal())).ToArray();
-                    Step<T>(optimizer, reference: true, theta, grad, states[0], states[1], states[2], step);
-                    Step<T>(optimizer, reference: false, theta2, grad, states2[0], states2[1], states2[2], step);
-                    for (int i = 0; i < n; i++)
-                    {
-                        Assert.True(theta[i].Equals(theta2[i]), $"{level} {typeof(T).Name} {optimizer}, length {n}, step {step}, θ[{i}]: {theta[i]} vs {theta2[i]}");
-                        for (int s = 0; s < 3; s++)
-                            Assert.True(states[s][i].Equals(states2[s][i]), $"{level} {typeof(T).Name} {optimizer}, length {n}, step {step}, state {s}[{i}]");
-                    }
+                    if (!theta[i].Equals(theta2[i])) Assert.Fail($"{level} {typeof(T).Name} {optimizer}, length {n}, step {step}, θ[{i}]: {theta[i]} vs {theta2[i]}");
+                    for (int s = 0; s < 3; s++)
+                        if (!states[s][i].Equals(states2[s][i])) Assert.Fail($"{level} {typeof(T).Name} {optimizer}, length {n}, step {step}, state {s}[{i}]");
                 }
             }
-        });
+        }
     }
 
     private static void CheckBatchNorm<T>(int n, int channels, int spatial, double tol) where T : unmanaged, IFloatingPointIeee754<T>
@@ -420,21 +432,25 @@ public class KernelLevelTests
             double[] runMean = Enumerable.Range(0, channels).Select(_ => rng.NextNormal()).ToArray();
             double[] runVar = Enumerable.Range(0, channels).Select(_ => 0.5 + rng.NextDouble()).ToArray();
             var (eMean, eVar, eRstd) = ((double[])runMean.Clone(), (double[])runVar.Clone(), new double[channels]);
-            T[] eXhat = new T[len], eY = new T[len], eDx = new T[len], eDg = new T[channels], eDb = new T[channels];
-            BatchNormKernelsReference.Forward<T>(x, n, channels, spatial, training, eMean, eVar, 1e-5, gamma, beta, eXhat, eY, eRstd);
-            BatchNormKernelsReference.Backward<T>(dy, eXhat, n, channels, spatial, training, gamma, eRstd, eDg, eDb, eDx);
+            T[] eY = new T[len], eYRelu = new T[len], eDx = new T[len], eDg = new T[channels], eDb = new T[channels];
+            BatchNormKernelsReference.Forward<T>(x, n, channels, spatial, training, eMean, eVar, 1e-5, gamma, beta, eY, eRstd);
+            BatchNormKernelsReference.Forward<T>(x, n, channels, spatial, training, (double[])eMean.Clone(), (double[])eVar.Clone(), 1e-5,
+                gamma, beta, eYRelu, new double[channels], relu: true);
+            BatchNormKernelsReference.Backward<T>(dy, x, n, channels, spatial, training, gamma, eMean, eRstd, eDg, eDb, eDx);
             SimdLevels.ForEach(level =>
             {
                 var (mean, variance, rstd) = ((double[])runMean.Clone(), (double[])runVar.Clone(), new double[channels]);
-                T[] xhat = new T[len], y = new T[len], dx = new T[len], dg = new T[channels], db = new T[channels];
-                BatchNormKernels.Forward<T>(x, n, channels, spatial, training, mean, variance, 1e-5, gamma, beta, xhat, y, rstd);
-                BatchNormKernels.Backward<T>(dy, xhat, n, channels, spatial, training, gamma, rstd, dg, db, dx);
+                T[] y = new T[len], yRelu = new T[len], dx = new T[len], dg = new T[channels], db = new T[channels];
+                BatchNormKernels.Forward<T>(x, n, channels, spatial, training, (double[])mean.Clone(), (double[])variance.Clone(), 1e-5,
+                    gamma, beta, yRelu, new double[channels], relu: true);
+                BatchNormKernels.Forward<T>(x, n, channels, spatial, training, mean, variance, 1e-5, gamma, beta, y, rstd);
+                BatchNormKernels.Backward<T>(dy, x, n, channels, spatial, training, gamma, mean, rstd, dg, db, dx);
                 string context = $"{level} {typeof(T).Name} ({n}, {channels}, {spatial}) training={training}";
                 Close(eMean, mean, "mean");
                 Close(eVar, variance, "variance");
                 Close(eRstd, rstd, "rstd");
-                Close(eXhat, xhat, "x̂");
                 Close(eY, y, "y");
+                Close(eYRelu, yRelu, "max(0, y)");
                 Close(eDx, dx, "dx");
                 Close(eDg, dg, "dγ");
                 Close(eDb, db, "dβ");

@@ -30,9 +30,11 @@ public class PoolKernelTests
     }
 
     [Theory]
-    [InlineData(3, 6, 40, 2, 2)]   // 20 outputs a row: the 8-wide 2×2 path and a scalar tail
+    [InlineData(3, 6, 40, 2, 2)]   // 20 outputs a row: two 8-wide groups and a zero-padded last group of 4
     [InlineData(2, 28, 28, 2, 2)]  // the CNN's first pooling (14 a row)
-    [InlineData(2, 14, 14, 2, 2)]  // its second (7 a row: scalar only)
+    [InlineData(2, 14, 14, 2, 2)]  // its second (7 a row: one padded group)
+    [InlineData(3, 5, 5, 2, 2)]    // odd sizes: the last row and column of the input are not pooled
+    [InlineData(4, 2, 3, 2, 2)]    // a single output a row
     [InlineData(2, 9, 35, 3, 2)]
     [InlineData(1, 8, 33, 2, 1)]
     public void Max_pooling_matches_the_loops_with_many_ties_at_every_instruction_set(int planes, int h, int w, int k, int s)

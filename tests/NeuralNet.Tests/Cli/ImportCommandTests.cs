@@ -1,0 +1,137 @@
+using System.Text.Json;
+using NeuralNet.Checkpoints;
+using NeuralNet.Data;
+using NeuralNet.Tensors;
+using NeuralNet.Tests.Data;
+using NeuralNet.Tests.Golden;
+
+namespace NeuralNet.Tests.Cli;
+
+/// <summary><c>nn import</c> on the PyTorch fixtures (tools/golden/make_state_dicts.py), and <c>nn evaluate</c> on what it writes.</summary>
+[Collection("Console")]
+public sealed class ImportCommandTests : IDisposable
+{
+    private readonly TempDir _dir = new();
+
+    public void Dispose() => _dir.Dispose();
+
+    private static (int Code, string Out, string Err) Run(params string[] args)
+    {
+        var (oldOut, oldErr) = (Console.Out, Console.Error);
+        var (o, e) = (new StringWriter(), new StringWriter());
+        Console.SetOut(o);
+        Console.SetError(e);
+        try
+        {
+            int code = NeuralNet.Cli.Cli.Run(args);
+            return (code, o.ToString(), e.ToString());
+        }
+        finally
+        {
+            Console.SetOut(oldOut);
+            Console.SetError(oldErr);
+        }
+    }
+
+    [Fact]
+    public void Import_of_the_pytorch_cnn_with_an_architecture_file_gives_pytorchs_logits()
+    {
+        string output = _dir["models/cnn.npz"];
+        var (code, stdout, err) = Run("import", StateDictImportTests.Fixture("cnn.safetensors"), "--arch", StateDictImportTests.Fixture("cnn.arch.json"), "-o", output);
+        Assert.True(code == 0, err);
+        Assert.Contains("loaded 15 tensors into CNN 1→4→6, 24→16→10", stdout);
+        Assert.Contains("skipped (not used here): 1.num_batches_tracked, 5.num_batches_tracked", stdout);
+
+        Assert.Equal("PK"u8.ToArray(), File.ReadAllBytes(output)[..2]);
+        var model = Checkpoint.Load<float>(output);
+        Assert.True(StateDictImportTests.CompareLogits(model, "cnn_io.npz") <= 1e-5);
+        var meta = Checkpoint.ReadMetadata(output);
+        Assert.Equal("cnn.safetensors", meta["source"]);
+        Assert.Equal("mnist", meta["dataset"]);
+    }
+
+    [Fact]
+    public void Import_with_arch_mlp_builds_nn_trains_mlp_and_evaluate_reads_either_output_format()
+    {
+        string st = _dir["mlp.safetensors"], npz = _dir["mlp.npz"];
+        var (code, _, err) = Run("import", StateDictImportTests.Fixture("mlp.npz"), "--arch", "mlp", "--hidden", "5,3", "-o", st);
+        Assert.True(code == 0, err);
+        (code, _, err) = Run("import", StateDictImportTests.Fixture("mlp.safetensors"), "--arch", "mlp", "--hidden", "5,3", "--dataset", "fashion-mnist", "-o", npz);
+        Assert.True(code == 0, err);
+
+        Assert.Equal((byte)'{', File.ReadAllBytes(st)[8]);
+        Assert.True(StateDictImportTests.CompareLogits(Checkpoint.Load<float>(st), "mlp_io.npz") <= 1e-5);
+        Assert.True(StateDictImportTests.CompareLogits(Checkpoint.Load<float>(npz), "mlp_io.npz") <= 1e-5);
+        Assert.Equal("fashion-mnist", Checkpoint.ReadMetadata(npz)["dataset"]);
+
+        // nn evaluate takes both, whatever the name says: the safetensors file under a name without an extension.
+        WriteRandomMnist(_dir["data/mnist"], 40);
+        string renamed = _dir["weights-without-extension"];
+        File.Copy(st, renamed);
+        var results = new List<string>();
+        foreach (string model in new[] { renamed, npz })
+        {
+            string stdout;
+            (code, stdout, err) = Run("evaluate", "--model", model, "--dataset", "mnist", "--data", _dir["data"], "--json", "--threads", "1", "--output", _dir["eval"]);
+            Assert.True(code == 0, err);
+            using var doc = JsonDocument.Parse(stdout);
+            Assert.Equal(40, doc.RootElement.GetProperty("n").GetInt32());
+            results.Add(stdout.Trim());
+        }
+        Assert.Equal(results[0], results[1]);
+    }
+
+    [Fact]
+    public void Import_into_a_network_of_other_sizes_lists_every_mismatch_and_writes_nothing()
+    {
+        string output = _dir["wrong.npz"];
+        var (code, _, err) = Run("import", StateDictImportTests.Fixture("mlp.safetensors"), "--arch", "mlp", "-o", output);
+        Assert.Equal(1, code);
+        Assert.Contains("mlp.safetensors: the safetensors state dict does not fit the model (5 mismatches)", err);
+        Assert.Contains("'0.weight': the file has (5, 784), the model needs (128, 784)", err);
+        Assert.Contains("'0.bias': the file has (5,), the model needs (128,)", err);
+        Assert.Contains("'2.weight': the file has (3, 5), the model needs (64, 128)", err);
+        Assert.Contains("'2.bias': the file has (3,), the model needs (64,)", err);
+        Assert.Contains("'4.weight': the file has (10, 3), the model needs (10, 64)", err);
+        Assert.False(File.Exists(output));
+    }
+
+    [Fact]
+    public void Unknown_architectures_and_missing_files_are_usage_errors()
+    {
+        string weights = StateDictImportTests.Fixture("mlp.npz");
+        var (code, _, err) = Run("import", weights, "--arch", "resnet", "-o", _dir["x.npz"]);
+        Assert.Equal(2, code);
+        Assert.Contains("--arch 'resnet' is neither a known model (mlp, cnn) nor an existing architecture JSON file", err);
+
+        (code, _, err) = Run("import", weights, "--arch", "mlp", "--fast", "-o", _dir["x.npz"]);
+        Assert.Equal(2, code);
+        Assert.Contains("--fast applies to --arch cnn only", err);
+
+        (code, _, err) = Run("import", _dir["missing.safetensors"], "--arch", "mlp", "-o", _dir["x.npz"]);
+        Assert.Equal(1, code);
+        Assert.Contains("weights file not found", err);
+
+        File.WriteAllText(_dir["bad.json"], """{"type":"Sequential","layers":[{"type":"Transformer"}]}""");
+        (code, _, err) = Run("import", weights, "--arch", _dir["bad.json"], "-o", _dir["x.npz"]);
+        Assert.Equal(1, code);
+        Assert.Contains("bad.json: not a usable architecture", err);
+        Assert.Contains("Transformer", err);
+    }
+
+    // MNIST-shaped files of random pixels and labels: nn evaluate only needs to run on them.
+    private static void WriteRandomMnist(string folder, int count)
+    {
+        Directory.CreateDirectory(folder);
+        var rng = new Rng(11);
+        var pixels = new byte[count * 784];
+        var labels = new byte[count];
+        for (int i = 0; i < pixels.Length; i++) pixels[i] = (byte)rng.NextInt(256);
+        for (int i = 0; i < count; i++) labels[i] = (byte)rng.NextInt(10);
+        foreach (string prefix in new[] { "train", "t10k" })
+        {
+            Idx.WriteImages(Path.Combine(folder, $"{prefix}-images-idx3-ubyte.gz"), pixels, count, 28, 28, gzip: true);
+            Idx.WriteLabels(Path.Combine(folder, $"{prefix}-labels-idx1-ubyte.gz"), labels, gzip: true);
+        }
+    }
+}
