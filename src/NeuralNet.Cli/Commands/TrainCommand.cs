@@ -216,7 +216,9 @@ internal static class TrainCommand
     {
         Validate(s);
         TensorOps.Threads = s.Threads;
+        var warmup = Warmup.Start(s); // compiles the training path on another thread while the data loads
         var (train, validation, test) = DataSource.Load(s.Dataset, s.DataFolder, s.ValidationFraction, s.Seed, s.Limit, s.Quiet, ModelFactory.WantsImages(s.Model));
+        warmup.Wait();
         int inputs = train.Features.RowLength;
         var model = ModelFactory.Build(s.Model, inputs, train.NumClasses, s.Hidden, ModelFactory.Init(s.Init), s.Seed, s.Fast);
         var optimizer = ModelFactory.Optimizer(s.Optimizer, model.Parameters(), s.LearningRate, s.WeightDecay);

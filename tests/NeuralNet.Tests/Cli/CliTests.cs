@@ -71,6 +71,31 @@ public sealed class CliTests : IDisposable
         Assert.True(new FileInfo(path).Length > 2000, $"{path} is suspiciously small");
     }
 
+    [Theory]
+    [InlineData("mlp")]
+    [InlineData("cnn")]
+    public void The_warm_up_while_the_data_loads_leaves_the_trained_weights_bit_for_bit_the_same(string model)
+    {
+        WriteBars(_dir["warm/mnist"], train: 300, test: 50);
+        byte[] Train(bool warm, string name)
+        {
+            NeuralNet.Cli.Warmup.Enabled = warm;
+            try
+            {
+                string output = _dir[name];
+                var (code, _, err) = Run("train", "--model", model, "--epochs", "2", "--data", _dir["warm"], "--threads", "2",
+                    "--output", output, "--quiet", "--no-figures");
+                Assert.True(code == 0, err);
+                return File.ReadAllBytes(Path.Combine(output, "checkpoints", "best_model.npz"));
+            }
+            finally
+            {
+                NeuralNet.Cli.Warmup.Enabled = true;
+            }
+        }
+        Assert.Equal(Train(false, $"cold-{model}"), Train(true, $"warm-{model}"));
+    }
+
     [Fact]
     public void Fast_cnn_trains_the_small_network_with_a_one_cycle_schedule_and_explicit_options_win()
     {
