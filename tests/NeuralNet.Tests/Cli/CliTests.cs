@@ -71,6 +71,15 @@ public sealed class CliTests : IDisposable
         Assert.True(new FileInfo(path).Length > 2000, $"{path} is suspiciously small");
     }
 
+    [Fact]
+    public void Version_names_a_release_version_and_the_instruction_set_in_use()
+    {
+        var (code, stdout, _) = Run("--version");
+        Assert.Equal(0, code);
+        Assert.Matches(@"^nn \d+\.\d+\.\d+ \((scalar|AVX2\+FMA|256-bit vectors|AVX-512F)\)$", stdout.Trim());
+        Assert.Contains(NeuralNet.Tensors.TensorOps.InstructionSetName, stdout);
+    }
+
     [Theory]
     [InlineData("mlp")]
     [InlineData("cnn")]
