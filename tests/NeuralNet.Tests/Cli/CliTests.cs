@@ -19,7 +19,7 @@ public sealed class CliTests : IDisposable
     public void Dispose() => _dir.Dispose();
 
     /// <summary>Class c is a bright horizontal bar at rows 2c+4 and 2c+5, plus pixel noise: learnable in a few epochs.</summary>
-    private static void WriteBars(string folder, int train, int test)
+    internal static void WriteBars(string folder, int train, int test)
     {
         Directory.CreateDirectory(folder);
         var rng = new Rng(5);
