@@ -464,7 +464,8 @@ internal static class OnnxImport
             var x = _data[ChainInput(node)];
             if (x.Length != 4) throw Unsupported(node, $"pooling over a rank-{x.Length} input {DataDims(x, _staticBatch)}: only 2-D pooling (N, C, H, W) has a layer here");
             long[] kernel = Ints(node, "kernel_shape") ?? throw new InvalidDataException($"{_source}: {node.Label} has no kernel_shape.");
-            if (kernel.Length != 2) throw new InvalidDataException($"{_source}: {node.Label}: kernel_shape {Dims(kernel)} does not fit a 2-D input.");
+            if (kernel.Length != 2 || kernel.Any(k => k < 1 || k > int.MaxValue))
+                throw new InvalidDataException($"{_source}: {node.Label}: kernel_shape {Dims(kernel)} is not two positive extents for a 2-D input.");
             if (kernel[0] != kernel[1]) throw Unsupported(node, $"the {kernel[0]}×{kernel[1]} window is not square: {layer}'s is k×k");
             if (Int(node, "ceil_mode", 0) != 0) throw Unsupported(node, $"ceil_mode = 1: {layer} rounds the output size down (ceil_mode 0)");
             if (max && Int(node, "storage_order", 0) != 0) throw Unsupported(node, "storage_order = 1 (column-major indices) is not supported");
@@ -613,9 +614,11 @@ internal static class OnnxImport
 
         private void AddFlatten(OnnxNodeProto node, int?[] x)
         {
-            int? rest = x.Skip(1).All(d => d is not null) ? checked(x.Skip(1).Aggregate(1, (a, d) => a * d!.Value)) : null;
+            long? rest = x.Skip(1).All(d => d is not null) ? x.Skip(1).Aggregate(1L, (a, d) => Math.Min(a * d!.Value, 1L << 40)) : null;
+            if (rest > Array.MaxLength)
+                throw new InvalidDataException($"{_source}: {node.Label}: flattening {DataDims(x, _staticBatch)} gives rows longer than an array can hold.");
             _layers.Add(new Flatten<T>());
-            Advance(node, [x[0], rest]);
+            Advance(node, [x[0], (int?)rest]);
         }
 
         private void Dropout(OnnxNodeProto node)

@@ -54,10 +54,11 @@ internal ref struct ProtoReader
     {
         field = 0;
         if (_position >= _data.Length) return false;
+        int start = _position;
         ulong tag = RawVarint("(tag)");
-        if (tag > uint.MaxValue) ThrowAt("(tag)", string.Create(CultureInfo.InvariantCulture, $"tag {tag} at byte {_position} is larger than 32 bits"));
+        if (tag > uint.MaxValue) ThrowAt("(tag)", string.Create(CultureInfo.InvariantCulture, $"tag {tag} at byte {start} is larger than 32 bits"));
         var (number, wireType) = ProtoWire.SplitTag(tag);
-        if (number == 0) ThrowAt("(tag)", string.Create(CultureInfo.InvariantCulture, $"field number 0 at byte {_position} (a tag must name a field)"));
+        if (number == 0) ThrowAt("(tag)", string.Create(CultureInfo.InvariantCulture, $"field number 0 at byte {start} (a tag must name a field)"));
         if (wireType is WireType.StartGroup or WireType.EndGroup)
             ThrowAt(FieldLabel(number), "uses a group (wire type 3 or 4), which ONNX files never contain");
         if (wireType is not (WireType.Varint or WireType.Fixed64 or WireType.LengthDelimited or WireType.Fixed32))
