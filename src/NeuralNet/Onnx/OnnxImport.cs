@@ -308,14 +308,10 @@ internal static class OnnxImport
         private void Concat(OnnxNodeProto node)
         {
             Known(node, "axis");
-            if (Int(node, "axis", 0) is not (0 or -1)) throw Unsupported(node, "Concat of shape vectors takes axis 0");
-            var parts = new List<Sym>();
-            for (int i = 0; i < node.Inputs.Length; i++)
-            {
-                var s = ShapeInput(node, i, "Concat of data values (a branch joining) has no layer here");
-                if (s.IsScalar) throw Unsupported(node, "Concat of scalars");
-                parts.AddRange(s.Elements);
-            }
+            var inputs = node.Inputs.Select((_, i) => ShapeInput(node, i, "Concat of data values (a branch joining) has no layer here")).ToList();
+            if (Int(node, "axis", 0) is not (0 or -1) || inputs.Any(s => s.IsScalar))
+                throw Unsupported(node, "Concat of shape values takes vectors along axis 0");
+            var parts = inputs.SelectMany(s => s.Elements).ToList();
             _shapes[node.Outputs[0]] = new ShapeValue(parts.ToArray(), IsScalar: false);
         }
 

@@ -71,6 +71,9 @@ internal sealed class OnnxTensorProto
     /// <summary>Element <paramref name="i"/> as a double (any type).</summary>
     public double Real(int i) => Floats is not null ? Floats[i] : Doubles is not null ? Doubles[i] : Integers![i];
 
+    /// <summary>The same tensor under another name (to bind a graph input to a constant).</summary>
+    public OnnxTensorProto Renamed(string name) => new(name, Dims, DataType) { Floats = Floats, Doubles = Doubles, Integers = Integers };
+
     /// <summary>A copy with other dims and the same elements (their count must match).</summary>
     public OnnxTensorProto WithDims(long[] dims) => new(Name, dims, DataType) { Floats = Floats, Doubles = Doubles, Integers = Integers };
 
