@@ -40,6 +40,9 @@ internal sealed record TrainSettings
     public double LabelSmoothing { get; init; } = 0.1;
     public int Shift { get; init; }
     public bool Fast { get; init; }
+
+    /// <summary>A checkpoint to start from (fine-tuning): its architecture and weights replace <see cref="Model"/>'s fresh network.</summary>
+    public string? From { get; init; }
 }
 
 /// <summary>
@@ -79,16 +82,19 @@ internal static class TrainCommand
         var schedule = new Option<string>("--schedule") { Description = "Learning-rate schedule: none, cosine (to 0 over --epochs), step (×0.1 every third of --epochs), onecycle (per batch: warm-up to --lr over the first quarter, cosine down)", DefaultValueFactory = _ => "cosine" };
         var fast = new Option<bool>("--fast") { Description = $"Train for speed: with --model cnn a smaller CNN (conv 5×5 with 16 and 32 channels, a 128-unit head), {FastPreset.Epochs} epochs, one-cycle schedule peaking at lr {FastPreset.LearningRate}, no early stopping (options given explicitly still apply)" };
         var shift = new Option<int>("--augment-shift") { Description = "Randomly translate training images by up to N pixels (CNN only; default 1 for --model cnn, 0 with --fast and for the MLP)", DefaultValueFactory = _ => 0 };
+        var from = new Option<string?>("--from") { Description = "Fine-tune: start from this checkpoint's network and weights (.npz or .safetensors from nn train, nn import or nn export) instead of a fresh --model; --model, --hidden, --init and --fast do not apply" };
         var smoothing = new Option<double>("--label-smoothing") { Description = "Cross-entropy label smoothing ε (in the training and validation losses, which early stopping watches; the test loss is plain cross-entropy)", DefaultValueFactory = _ => 0.1 };
 
         var cmd = new Command("train", "Train a model (default: MLP 784→128→64→10 on MNIST with Adam) and write checkpoint, history, metrics and figures.");
-        foreach (var o in new Option[] { dataset, model, hidden, optimizer, lr, wd, epochs, batch, init, seed, output, threads, patience, data, val, limit, quiet, noFigures, schedule, smoothing, shift, fast })
+        foreach (var o in new Option[] { dataset, model, hidden, optimizer, lr, wd, epochs, batch, init, seed, output, threads, patience, data, val, limit, quiet, noFigures, schedule, smoothing, shift, fast, from })
             cmd.Options.Add(o);
         cmd.SetAction(p => Cli.Guard(() =>
         {
             int pat = p.GetValue(patience);
             bool isFast = p.GetValue(fast);
             bool Given(Option o) => p.GetResult(o) is { Implicit: false };
+            if (p.GetValue(from) is not null && new Option[] { model, hidden, init, fast }.FirstOrDefault(Given) is Option clash)
+                throw new CliException($"{clash.Name} does not apply with --from: the checkpoint's network is trained as it is");
             var s = new TrainSettings
             {
                 Dataset = p.GetValue(dataset)!, Model = p.GetValue(model)!, Hidden = ModelFactory.ParseHidden(p.GetValue(hidden)!),
@@ -98,7 +104,7 @@ internal static class TrainCommand
                 DataFolder = p.GetValue(data), ValidationFraction = p.GetValue(val), Limit = p.GetValue(limit),
                 Quiet = p.GetValue(quiet), Figures = !p.GetValue(noFigures),
                 Schedule = p.GetValue(schedule)!, LabelSmoothing = p.GetValue(smoothing), Shift = p.GetValue(shift),
-                Fast = isFast,
+                Fast = isFast, From = p.GetValue(from),
             };
             // ±1 pixel shifts are the CNN's default (99.38% against 99.26% without, MNIST test); a short --fast run
             // converges faster on the plain images.
@@ -133,7 +139,8 @@ internal static class TrainCommand
         if (!ModelFactory.Optimizers.Contains(s.Optimizer)) throw new CliException($"unknown optimizer '{s.Optimizer}' (known: {string.Join(", ", ModelFactory.Optimizers)})");
         ModelFactory.Init(s.Init);
         if (s.Shift < 0 || s.Shift > 8) throw new CliException($"--augment-shift must be in [0, 8], got {s.Shift}");
-        if (s.Shift > 0 && !ModelFactory.WantsImages(s.Model)) throw new CliException("--augment-shift needs --model cnn (images in NCHW layout)");
+        if (s.Shift > 0 && s.From is null && !ModelFactory.WantsImages(s.Model)) throw new CliException("--augment-shift needs --model cnn (images in NCHW layout)");
+        if (s.From is not null && !File.Exists(s.From)) throw new CliException($"--from: checkpoint not found: {s.From}", 1);
         if (s.Schedule is not ("none" or "cosine" or "step" or "onecycle")) throw new CliException($"unknown schedule '{s.Schedule}' (known: none, cosine, step, onecycle)");
         if (!(s.LabelSmoothing >= 0 && s.LabelSmoothing < 1)) throw new CliException($"--label-smoothing must be in [0, 1), got {s.LabelSmoothing}");
     }
@@ -153,12 +160,16 @@ internal static class TrainCommand
     {
         Validate(s);
         TensorOps.Threads = s.Threads;
-        var (train, validation, test) = DataSource.Load(s.Dataset, s.DataFolder, s.ValidationFraction, s.Seed, s.Limit, s.Quiet, ModelFactory.WantsImages(s.Model));
+        Sequential<float>? start = s.From is null ? null : Start(s.From);
+        bool images = start is null ? ModelFactory.WantsImages(s.Model) : ModelFactory.WantsImages(start, Checkpoint.ReadInputShape(s.From!));
+        if (s.Shift > 0 && !images) throw new CliException($"--augment-shift needs a model that takes images (N, 1, 28, 28); {s.From} takes rows");
+        var (train, validation, test) = DataSource.Load(s.Dataset, s.DataFolder, s.ValidationFraction, s.Seed, s.Limit, s.Quiet, images);
         int inputs = train.Features.RowLength;
-        var model = ModelFactory.Build(s.Model, inputs, train.NumClasses, s.Hidden, ModelFactory.Init(s.Init), s.Seed, s.Fast);
+        var model = start ?? ModelFactory.Build(s.Model, inputs, train.NumClasses, s.Hidden, ModelFactory.Init(s.Init), s.Seed, s.Fast);
+        if (start is not null) CheckFits(s.From!, start, train);
         var optimizer = ModelFactory.Optimizer(s.Optimizer, model.Parameters(), s.LearningRate, s.WeightDecay);
         var loss = new CrossEntropyLoss<float>(s.LabelSmoothing);
-        string modelName = $"{Architecture.Summary(model)} ({s.Init} init)";
+        string modelName = start is null ? $"{Architecture.Summary(model)} ({s.Init} init)" : $"{Architecture.Summary(model)} (from {Path.GetFileName(s.From)})";
         string optimizerName = optimizer.ToString()!; // before training: a schedule changes the learning rate
         if (!s.Quiet)
         {
@@ -257,6 +268,37 @@ internal static class TrainCommand
                 $"test accuracy {testMetrics.Accuracy:P2}, test loss {testMetrics.Loss:F4} (best epoch {history.BestEpoch + 1}, {history.StopReason}); wrote {best} and {s.Output}/"));
         }
         return new Result(history, testMetrics, model, test);
+    }
+
+    /// <summary>The checkpoint's model, which must be a Sequential (every checkpoint nn writes holds one).</summary>
+    private static Sequential<float> Start(string path)
+    {
+        try
+        {
+            return Checkpoint.Load<float>(path) as Sequential<float> ?? throw new CliException($"--from {path}: the checkpoint's model is not a Sequential chain of layers", 1);
+        }
+        catch (Exception e) when (e is InvalidDataException or ShapeMismatchException or KeyNotFoundException or NotSupportedException)
+        {
+            throw new CliException($"--from: {e.Message}", 1);
+        }
+    }
+
+    /// <summary>One sample through the model: it must take the data's samples and give one score per class.</summary>
+    private static void CheckFits(string path, Sequential<float> model, Dataset<float> train)
+    {
+        int[] sample = train.SampleShape;
+        Tensor<float> y;
+        model.Eval();
+        try
+        {
+            y = model.Forward(train.Features.RowRange(0, 1));
+        }
+        catch (ShapeMismatchException e)
+        {
+            throw new CliException($"--from {path}: the model does not take the data's samples (N, {string.Join(", ", sample)}): {e.Message}", 1);
+        }
+        if (y.Rank != 2 || y.Shape[1] != train.NumClasses)
+            throw new CliException($"--from {path}: the model's output {y.Shape} is not one score per class (N, {train.NumClasses}) of {train.ClassNames.Count} classes", 1);
     }
 
     internal static readonly JsonSerializerOptions JsonOptions = new()
