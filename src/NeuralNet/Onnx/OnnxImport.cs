@@ -375,6 +375,8 @@ internal static class OnnxImport
         private void Add(OnnxNodeProto node)
         {
             Known(node, "broadcast", "axis");
+            if (node.Inputs.Length == 2 && node.Inputs.All(_data.ContainsKey))
+                throw Unsupported(node, $"Add of two computed values ('{node.Input(0)}', '{node.Input(1)}'): a skip connection or a branch joining has no layer here (only a chain of layers maps to a Sequential)");
             if (_pendingMatMul is not { } pending)
                 throw Unsupported(node, "Add has a layer here only as the bias right after a MatMul (Linear)");
             string product = pending.Node.Outputs[0];

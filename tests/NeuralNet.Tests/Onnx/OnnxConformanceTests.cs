@@ -231,13 +231,13 @@ public sealed class OnnxConformanceTests(ITestOutputHelper output)
         return (colon >= 0 ? message[(colon + 2)..] : message).TrimEnd('.');
     }
 
-    /// <summary>The short form of a reason for the table: up to its first ':' or ';', digits folded ("pads [#, #, #, #]").</summary>
+    /// <summary>The short form of a reason for the table: up to its first ':' or ';', numbers folded ("pads [#, #, #, #]"), names too ('…').</summary>
     private static string Short(string reason)
     {
         int cut = reason.IndexOfAny([':', ';']);
         string s = cut > 0 ? reason[..cut] : reason;
         s = System.Text.RegularExpressions.Regex.Replace(s, "'[^']*'", "'…'");
-        return System.Text.RegularExpressions.Regex.Replace(s, @"-?\d+(\.\d+)?", "#");
+        return System.Text.RegularExpressions.Regex.Replace(s, @"(?<![A-Za-z])-?\d+(\.\d+)?", "#");
     }
 
     /// <summary>The per-operator table (Markdown): cases, passed, skipped, failed, and the skips' reasons with counts.</summary>

@@ -77,6 +77,11 @@ public sealed class OnnxImportRefusalTests(ITestOutputHelper output)
             "node 1 'b' (Sigmoid): its input 'x' is an earlier value, not the output of the layer before it ('h')"
         },
         {
+            "a residual Add of two computed values",
+            new OnnxTestModel().Input("x", null, 4).Output("y").Node("Relu", "a", ["x"], ["h"]).Node("Add", "skip", ["x", "h"], ["y"]).ToBytes(),
+            "node 1 'skip' (Add): Add of two computed values ('x', 'h'): a skip connection"
+        },
+        {
             "two data inputs",
             new OnnxTestModel().Input("x", null, 4).Input("z", null, 4).Output("y").Node("Relu", "a", ["x"], ["y"]).ToBytes(),
             "refused.onnx: the graph has 2 inputs ('x', 'z')"
