@@ -137,6 +137,30 @@ public sealed class OnnxImportRefusalTests(ITestOutputHelper output)
     }
 
     [Fact]
+    public void A_reshape_to_the_static_batch_is_a_flatten_that_takes_any_batch()
+    {
+        // Exported with a fixed batch of 2, x.view(x.size(0), -1) is Reshape(x, [2, 12]); the Flatten here takes any N.
+        var imported = OnnxApi.Import<float>(new MemoryStream(new OnnxTestModel().Input("x", 2, 3, 4).Output("y").Int64s("s", [2], 2, 12)
+            .Node("Reshape", "view", ["x", "s"], ["y"]).ToBytes()), File);
+        Assert.Equal("Flatten", imported.Model[0].GetType().Name.Split('`')[0]);
+        Assert.Equal([3, 4], imported.InputShape!);
+        var x = Tensor<float>.RandomNormal(new Rng(1), 0, 1, 5, 3, 4);
+        var y = imported.Model.Forward(x);
+        Assert.Equal(new Shape(5, 12), y.Shape);
+        Assert.Equal(x.ToArray(), y.ToArray());
+        // The same constant against a symbolic batch says nothing about the batch: refused.
+        var e = Refusal(new OnnxTestModel().Input("x", null, 3, 4).Output("y").Int64s("s", [2], 2, 12).Node("Reshape", "view", ["x", "s"], ["y"]).ToBytes());
+        Assert.Contains("node 0 'view' (Reshape): Reshape of (N, 3, 4) to [2, 12]", e.Message);
+    }
+
+    [Fact]
+    public void A_checkpoint_reader_given_an_onnx_file_says_what_it_is()
+    {
+        var e = Assert.Throws<InvalidDataException>(() => NeuralNet.Checkpoints.Checkpoint.Load<float>(OnnxImportTests.Fixture("mlp_opset11.onnx")));
+        Assert.Contains("mlp_opset11.onnx: not a checkpoint: it is an ONNX model (turn it into a checkpoint with 'nn import' or Onnx.Import)", e.Message);
+    }
+
+    [Fact]
     public void Truncating_a_file_anywhere_gives_an_invalid_data_error_naming_the_file_and_a_field_or_a_complete_model()
     {
         byte[] bytes = System.IO.File.ReadAllBytes(OnnxImportTests.Fixture("cnn_view_opset13.onnx"));
