@@ -190,8 +190,9 @@ internal static class OnnxImport
             {
                 if (a.RefAttrName is not null) throw Unsupported(node, $"attribute '{a.Name}' refers to a function's attribute ('{a.RefAttrName}')");
             }
-            // A MatMul's bias is the next node or none.
-            if (_pendingMatMul is { } pending && !(node.OpType == "Add" && node.Inputs.Contains(pending.Node.Outputs[0]))) FlushMatMul();
+            // A MatMul's bias is the next node that reads data, or none (Constant nodes may come between).
+            if (_pendingMatMul is { } pending && node.Inputs.Any(_data.ContainsKey)
+                && !(node.OpType == "Add" && node.Inputs.Contains(pending.Node.Outputs[0]))) FlushMatMul();
 
             switch (node.OpType)
             {

@@ -154,6 +154,25 @@ public sealed class OnnxImportRefusalTests(ITestOutputHelper output)
     }
 
     [Fact]
+    public void A_matmul_bias_given_by_a_constant_node_between_the_two_is_still_its_bias()
+    {
+        var imported = OnnxApi.Import<float>(new MemoryStream(new OnnxTestModel().Input("x", null, 3).Output("y").Initializer("w", [3, 2])
+            .Node("MatMul", "mm", ["x", "w"], ["h"])
+            .Node("Constant", "b", [], ["bias"], a =>
+            {
+                a.WriteString(OnnxProto.Attribute.Name, "value_floats");
+                a.WriteVarint(OnnxProto.Attribute.Type, (ulong)OnnxProto.AttributeType.Floats);
+                a.WriteFloat(OnnxProto.Attribute.Floats, 10f);
+                a.WriteFloat(OnnxProto.Attribute.Floats, 20f);
+            })
+            .Node("Add", "add", ["h", "bias"], ["y"]).ToBytes()), File);
+        var linear = Assert.IsType<NeuralNet.Layers.Linear<float>>(Assert.Single(imported.Model.Modules));
+        Assert.Equal([10f, 20f], linear.Bias!.Value.ToArray());
+        // W (out, in) is B (in, out) transposed: B = 0.1·[[1, 2], [3, 4], [5, 6]].
+        Assert.Equal([0.1f, 0.3f, 0.5f, 0.2f, 0.4f, 0.6f], linear.Weight.Value.ToArray());
+    }
+
+    [Fact]
     public void A_checkpoint_reader_given_an_onnx_file_says_what_it_is()
     {
         var e = Assert.Throws<InvalidDataException>(() => NeuralNet.Checkpoints.Checkpoint.Load<float>(OnnxImportTests.Fixture("mlp_opset11.onnx")));
