@@ -45,6 +45,9 @@ internal sealed record TrainSettings
     public string? Bug { get; init; }
     /// <summary>With <see cref="Bug"/>: train the bug's model with correct layers instead.</summary>
     public bool Control { get; init; }
+
+    /// <summary>A checkpoint to start from (fine-tuning): its architecture and weights replace <see cref="Model"/>'s fresh network.</summary>
+    public string? From { get; init; }
 }
 
 /// <summary>
@@ -86,11 +89,12 @@ internal static class TrainCommand
         var shift = new Option<int>("--augment-shift") { Description = "Randomly translate training images by up to N pixels (CNN only; default 1 for --model cnn, 0 with --fast and for the MLP)", DefaultValueFactory = _ => 0 };
         var bug = new Option<string?>("--bug") { Description = $"Train with a deliberately wrong backward pass (see nn gradcheck --bug list; 'list' lists them): the smallest MLP containing its layer, {BugTraining.Epochs} epochs unless --epochs is given, no checkpoint" };
         var control = new Option<bool>("--control") { Description = "With --bug: train the same model and settings with correct backward passes" };
+        var from = new Option<string?>("--from") { Description = "Fine-tune: start from this checkpoint's network and weights (.npz or .safetensors from nn train, nn import or nn export) instead of a fresh --model; --model, --hidden, --init and --fast do not apply" };
         var smoothing = new Option<double>("--label-smoothing") { Description = "Cross-entropy label smoothing ε (in the training and validation losses, which early stopping watches; the test loss is plain cross-entropy)", DefaultValueFactory = _ => 0.1 };
         var resume = new Option<string?>("--resume") { Description = "Continue the run whose output folder this is, from its checkpoints/last.npz (written after every epoch), with its saved settings; an option given as well must equal the saved one", HelpName = "OUTPUT_DIR" };
 
         var cmd = new Command("train", "Train a model (default: MLP 784→128→64→10 on MNIST with Adam) and write checkpoint, history, metrics and figures.");
-        foreach (var o in new Option[] { dataset, model, hidden, optimizer, lr, wd, epochs, batch, init, seed, output, threads, patience, data, val, limit, quiet, noFigures, schedule, smoothing, shift, fast, resume, bug, control })
+        foreach (var o in new Option[] { dataset, model, hidden, optimizer, lr, wd, epochs, batch, init, seed, output, threads, patience, data, val, limit, quiet, noFigures, schedule, smoothing, shift, fast, resume, bug, control, from })
             cmd.Options.Add(o);
         // The options that decide the run, as settings, for comparing what --resume is given with what was saved.
         // --quiet and --no-figures only change what is shown or drawn, so a resumed run takes them from its own command line.
@@ -110,6 +114,8 @@ internal static class TrainCommand
             int pat = p.GetValue(patience);
             bool isFast = p.GetValue(fast);
             bool Given(Option o) => p.GetResult(o) is { Implicit: false };
+            if (p.GetValue(from) is not null && new Option[] { model, hidden, init, fast }.FirstOrDefault(Given) is Option clash)
+                throw new CliException($"{clash.Name} does not apply with --from: the checkpoint's network is trained as it is");
             var s = new TrainSettings
             {
                 Dataset = p.GetValue(dataset)!, Model = p.GetValue(model)!, Hidden = ModelFactory.ParseHidden(p.GetValue(hidden)!),
@@ -119,7 +125,7 @@ internal static class TrainCommand
                 DataFolder = p.GetValue(data), ValidationFraction = p.GetValue(val), Limit = p.GetValue(limit),
                 Quiet = p.GetValue(quiet), Figures = !p.GetValue(noFigures),
                 Schedule = p.GetValue(schedule)!, LabelSmoothing = p.GetValue(smoothing), Shift = p.GetValue(shift),
-                Fast = isFast, Bug = p.GetValue(bug), Control = p.GetValue(control),
+                Fast = isFast, Bug = p.GetValue(bug), Control = p.GetValue(control), From = p.GetValue(from),
             };
             if (s.Bug is not null)
             {
@@ -210,7 +216,8 @@ internal static class TrainCommand
         if (!ModelFactory.Optimizers.Contains(s.Optimizer)) throw new CliException($"unknown optimizer '{s.Optimizer}' (known: {string.Join(", ", ModelFactory.Optimizers)})");
         ModelFactory.Init(s.Init);
         if (s.Shift < 0 || s.Shift > 8) throw new CliException($"--augment-shift must be in [0, 8], got {s.Shift}");
-        if (s.Shift > 0 && !ModelFactory.WantsImages(s.Model)) throw new CliException("--augment-shift needs --model cnn (images in NCHW layout)");
+        if (s.Shift > 0 && s.From is null && !ModelFactory.WantsImages(s.Model)) throw new CliException("--augment-shift needs --model cnn (images in NCHW layout)");
+        if (s.From is not null && !File.Exists(s.From)) throw new CliException($"--from: checkpoint not found: {s.From}", 1);
         if (s.Schedule is not ("none" or "cosine" or "step" or "onecycle")) throw new CliException($"unknown schedule '{s.Schedule}' (known: none, cosine, step, onecycle)");
         if (!(s.LabelSmoothing >= 0 && s.LabelSmoothing < 1)) throw new CliException($"--label-smoothing must be in [0, 1), got {s.LabelSmoothing}");
         if (s.Control && s.Bug is null) throw new CliException("--control needs --bug NAME (it trains that bug's model without the bug)");
@@ -240,20 +247,25 @@ internal static class TrainCommand
     {
         Validate(s);
         TensorOps.Threads = s.Threads;
-        var warmup = Warmup.Start(s); // compiles the training path on another thread while the data loads
-        var (train, validation, test) = DataSource.Load(s.Dataset, s.DataFolder, s.ValidationFraction, s.Seed, s.Limit, s.Quiet, ModelFactory.WantsImages(s.Model));
+        Sequential<float>? start = s.From is null ? null : Start(s.From);
+        bool images = start is null ? ModelFactory.WantsImages(s.Model) : ModelFactory.WantsImages(start, Checkpoint.ReadInputShape(s.From!));
+        if (s.Shift > 0 && !images) throw new CliException($"--augment-shift needs a model that takes images (N, 1, 28, 28); {s.From} takes rows");
+        var warmup = start is null ? Warmup.Start(s) : Task.CompletedTask; // compiles the training path on another thread while the data loads
+        var (train, validation, test) = DataSource.Load(s.Dataset, s.DataFolder, s.ValidationFraction, s.Seed, s.Limit, s.Quiet, images);
         warmup.Wait();
         int inputs = train.Features.RowLength;
         var bug = s.Bug is null ? null : BugTraining.Find(s.Bug);
+        if (bug is not null && start is not null) throw new CliException("--bug and --from exclude each other: a bug run builds its own small model");
         // A bug run trains `model` (its layers wrapped in the bug's variants, same parameters) and describes `plain`.
-        var plain = bug is null
+        var plain = start ?? (bug is null
             ? ModelFactory.Build(s.Model, inputs, train.NumClasses, s.Hidden, ModelFactory.Init(s.Init), s.Seed, s.Fast)
-            : BugTraining.Build(bug, inputs, train.NumClasses, s.Hidden, ModelFactory.Init(s.Init), s.Seed);
+            : BugTraining.Build(bug, inputs, train.NumClasses, s.Hidden, ModelFactory.Init(s.Init), s.Seed));
+        if (start is not null) CheckFits(s.From!, start, train);
         var model = bug is null || s.Control ? plain : bug.Apply(plain);
         var optimizer = ModelFactory.Optimizer(s.Optimizer, model.Parameters(), s.LearningRate, s.WeightDecay);
         var loss = new CrossEntropyLoss<float>(s.LabelSmoothing);
         if (bug is not null && !s.Control) loss = bug.Apply(loss);
-        string modelName = $"{Architecture.Summary(plain)} ({s.Init} init)";
+        string modelName = start is null ? $"{Architecture.Summary(plain)} ({s.Init} init)" : $"{Architecture.Summary(plain)} (from {Path.GetFileName(s.From)})";
         string optimizerName = optimizer.ToString()!; // before training: a schedule changes the learning rate
 
         string checkpoints = Path.Combine(s.Output, "checkpoints");
@@ -404,6 +416,37 @@ internal static class TrainCommand
                 $"test accuracy {testMetrics.Accuracy:P2}, test loss {testMetrics.Loss:F4} (best epoch {history.BestEpoch + 1}, {history.StopReason}); wrote {(bug is null ? best + " and " : "")}{s.Output}/"));
         }
         return new Result(history, testMetrics, model, test);
+    }
+
+    /// <summary>The checkpoint's model, which must be a Sequential (every checkpoint nn writes holds one).</summary>
+    private static Sequential<float> Start(string path)
+    {
+        try
+        {
+            return Checkpoint.Load<float>(path) as Sequential<float> ?? throw new CliException($"--from {path}: the checkpoint's model is not a Sequential chain of layers", 1);
+        }
+        catch (Exception e) when (e is InvalidDataException or ShapeMismatchException or KeyNotFoundException or NotSupportedException)
+        {
+            throw new CliException($"--from: {e.Message}", 1);
+        }
+    }
+
+    /// <summary>One sample through the model: it must take the data's samples and give one score per class.</summary>
+    private static void CheckFits(string path, Sequential<float> model, Dataset<float> train)
+    {
+        int[] sample = train.SampleShape;
+        Tensor<float> y;
+        model.Eval();
+        try
+        {
+            y = model.Forward(train.Features.RowRange(0, 1));
+        }
+        catch (ShapeMismatchException e)
+        {
+            throw new CliException($"--from {path}: the model does not take the data's samples (N, {string.Join(", ", sample)}): {e.Message}", 1);
+        }
+        if (y.Rank != 2 || y.Shape[1] != train.NumClasses)
+            throw new CliException($"--from {path}: the model's output {y.Shape} is not one score per class (N, {train.NumClasses}) of {train.ClassNames.Count} classes", 1);
     }
 
     internal static readonly JsonSerializerOptions JsonOptions = new()

@@ -171,6 +171,50 @@ public sealed class CliTests : IDisposable
         AssertPng(Path.Combine(_dir["eval"], "confusion_matrix.png"));
     }
 
+    /// <summary>
+    /// A model from elsewhere as an ONNX file (written here by Onnx.Export from an untrained MLP 784→16→10): nn import,
+    /// nn evaluate, then nn train --from fine-tunes it: the network is the file's (not the default --hidden 128,64),
+    /// training starts from its weights (a 1e-12 learning rate leaves them where they were) and learns the bars.
+    /// </summary>
+    [Fact]
+    public void Onnx_model_imports_evaluates_and_fine_tunes_with_train_from()
+    {
+        WriteBars(_dir["data/mnist"], train: 600, test: 200);
+        var start = NeuralNet.Cli.ModelFactory.Build("mlp", 784, 10, [16], NeuralNet.Init.Init.HeNormal(), seed: 3);
+        NeuralNet.Onnx.Onnx.Export(start, _dir["elsewhere.onnx"], [784]);
+        string imported = _dir["imported.npz"];
+        var (code, stdout, err) = Run("import", _dir["elsewhere.onnx"], "-o", imported);
+        Assert.True(code == 0, err);
+        Assert.Contains("ONNX opset 17 written by NeuralNet", stdout);
+
+        (code, stdout, err) = Run("evaluate", "--model", imported, "--data", _dir["data"], "--json", "--output", _dir["eval"]);
+        Assert.True(code == 0, err);
+        double before;
+        using (var doc = JsonDocument.Parse(stdout.Trim())) before = doc.RootElement.GetProperty("test_accuracy").GetDouble();
+
+        (code, _, err) = Run("train", "--from", imported, "--data", _dir["data"], "--epochs", "1", "--optimizer", "sgd", "--lr", "1e-12",
+            "--schedule", "none", "--threads", "1", "--output", _dir["still"], "--quiet", "--no-figures");
+        Assert.True(code == 0, err);
+        var still = Checkpoint.Load<float>(Path.Combine(_dir["still"], "checkpoints", "best_model.npz"));
+        foreach (var ((name, a), (_, b)) in start.StateDict().Zip(still.StateDict()))
+            TestUtil.AssertClose(a, b, 1e-6, name);
+
+        (code, _, err) = Run("train", "--from", imported, "--data", _dir["data"], "--epochs", "3", "--batch-size", "32",
+            "--threads", "1", "--output", _dir["tuned"], "--quiet", "--no-figures");
+        Assert.True(code == 0, err);
+        using var metrics = JsonDocument.Parse(File.ReadAllText(Path.Combine(_dir["tuned"], "metrics.json")));
+        Assert.Equal("MLP 784→16→10 (from imported.npz)", metrics.RootElement.GetProperty("model").GetString());
+        double after = metrics.RootElement.GetProperty("test_accuracy").GetDouble();
+        Assert.True(after > 0.9 && after > before + 0.3, $"test accuracy {before} → {after}");
+
+        (code, _, err) = Run("train", "--from", imported, "--model", "cnn", "--data", _dir["data"]);
+        Assert.Equal(2, code);
+        Assert.Contains("--model does not apply with --from", err);
+        (code, _, err) = Run("train", "--from", _dir["missing.npz"], "--data", _dir["data"]);
+        Assert.Equal(1, code);
+        Assert.Contains("--from: checkpoint not found", err);
+    }
+
     [Theory]
     [InlineData(2, "train", "--no-such-option")]
     [InlineData(2, "train", "--epochs", "0")]
