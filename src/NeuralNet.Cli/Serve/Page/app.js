@@ -141,8 +141,9 @@ function showBars(p, best) {
 }
 
 const ACTIVATIONS = new Set(["ReLU", "LeakyReLU", "Tanh", "Sigmoid"]);
+const WEIGHTED = new Set(["Conv2d", "Linear"]);
 
-// What each layer sees: the output of every nonlinearity, named after the layer before it; feature maps (C, H, W) as
+// What each layer sees: the output of every nonlinearity, named after the convolution or linear layer it follows; feature maps (C, H, W) as
 // small images, flat vectors (hidden units) as a strip. Each is scaled by its own largest value.
 function showLayers(layers) {
   const root = document.getElementById("layers");
@@ -150,12 +151,14 @@ function showLayers(layers) {
   root.className = "";
   let previous = null;
   for (const layer of layers) {
-    if (!ACTIVATIONS.has(layer.type)) { previous = layer; continue; }
+    if (WEIGHTED.has(layer.type)) previous = layer;
+    if (!ACTIVATIONS.has(layer.type)) continue;
     const box = document.createElement("div");
     box.className = "layer";
     const title = document.createElement("h3");
-    const source = previous ? previous.layer.replace(/\n/g, " ") : "input";
-    title.textContent = `after ${source}: ${layer.type}, ${layer.shape.join("×")}`;
+    const source = previous ? previous.layer.replace(/\n/g, " ") : "the input";
+    const what = layer.shape.length === 3 ? `${layer.shape[0]} maps of ${layer.shape[1]}×${layer.shape[2]}` : `${layer.values.length} units`;
+    title.textContent = `${source} → ${layer.type}: ${what}`;
     box.appendChild(title);
     const max = layer.values.reduce((a, v) => Math.max(a, v), 1e-6);
     if (layer.shape.length === 3) {
@@ -179,7 +182,6 @@ function showLayers(layers) {
       box.appendChild(canvas);
     }
     root.appendChild(box);
-    previous = layer;
   }
   if (!root.children.length) root.textContent = "the model has no hidden nonlinearity to show";
 }
