@@ -26,22 +26,30 @@ internal static class ServeCommand
 
     public static int Run(string modelPath, string host, int port, int instances)
     {
-        // each request runs on its own thread; the kernels' pool would make them queue for it
-        TensorOps.Threads = 1;
         var server = new ModelServer(modelPath, instances);
         var app = ServeApp.Build(server, host, port);
+        int threads = TensorOps.Threads;
+        // each request runs on its own thread; with more, they would queue for the kernels' one pool
+        TensorOps.Threads = 1;
         try
         {
-            app.StartAsync().GetAwaiter().GetResult();
+            try
+            {
+                app.StartAsync().GetAwaiter().GetResult();
+            }
+            catch (IOException e) // the port is taken, or the address is not this machine's
+            {
+                throw new CliException($"cannot listen on {host}:{port}: {e.Message}", 1);
+            }
+            Console.Out.WriteLine($"Listening on {ServeApp.Address(app)}");
+            Console.Out.Flush();
+            app.WaitForShutdownAsync().GetAwaiter().GetResult(); // Ctrl+C (SIGINT) or SIGTERM
         }
-        catch (IOException e) // the port is taken, or the address is not this machine's
+        finally
         {
-            throw new CliException($"cannot listen on {host}:{port}: {e.Message}", 1);
+            app.DisposeAsync().AsTask().GetAwaiter().GetResult();
+            TensorOps.Threads = threads;
         }
-        Console.Out.WriteLine($"Listening on {ServeApp.Address(app)}");
-        Console.Out.Flush();
-        app.WaitForShutdownAsync().GetAwaiter().GetResult(); // Ctrl+C (SIGINT) or SIGTERM
-        app.DisposeAsync().AsTask().GetAwaiter().GetResult();
         Console.Error.WriteLine("nn serve: stopped");
         return 0;
     }

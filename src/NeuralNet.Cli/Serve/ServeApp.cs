@@ -11,6 +11,7 @@ using Microsoft.AspNetCore.Http;
 using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Logging;
 using Microsoft.Net.Http.Headers;
+using NeuralNet.Tensors;
 
 namespace NeuralNet.Cli.Serve;
 
@@ -63,7 +64,6 @@ internal static class ServeApp
             // a backstop; the handlers check their own, smaller limits and answer with a problem object
             k.Limits.MaxRequestBodySize = MaxUploadBytes + (64 << 10);
         });
-        builder.Services.AddSingleton(server);
         var app = builder.Build();
 
         app.MapGet("/", ctx => Resource(ctx, "index.html", "text/html; charset=utf-8"));
@@ -154,6 +154,10 @@ internal static class ServeApp
         catch (BadHttpRequestException e) // Kestrel's own limits: the body over MaxRequestBodySize, a client that stalls
         {
             await Problem(ctx, e.StatusCode, e.StatusCode == StatusCodes.Status413PayloadTooLarge ? "Body too large" : "Bad request", e.Message);
+        }
+        catch (ShapeMismatchException e) // a checkpoint whose layers do not fit together: the model's fault, not the request's
+        {
+            await Problem(ctx, StatusCodes.Status500InternalServerError, "Model failed", e.Message);
         }
     }
 
