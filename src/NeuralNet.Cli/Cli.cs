@@ -1,4 +1,5 @@
 using System.CommandLine;
+using System.Reflection;
 using NeuralNet.Cli.Commands;
 
 namespace NeuralNet.Cli;
@@ -19,6 +20,11 @@ public static class Cli
         root.Subcommands.Add(DataCommand.Create());
         root.Subcommands.Add(ImportCommand.Create());
         root.Subcommands.Add(ServeCommand.Create());
+        if (args is ["--version"])
+        {
+            Console.WriteLine(VersionLine());
+            return 0;
+        }
         var parse = root.Parse(args);
         if (parse.Errors.Count > 0)
         {
@@ -27,6 +33,15 @@ public static class Cli
             return 2;
         }
         return parse.Invoke();
+    }
+
+    /// <summary>"nn 0.2.0 (AVX2+FMA)": the version and the instruction set the kernels use on this machine.</summary>
+    internal static string VersionLine()
+    {
+        string version = typeof(Cli).Assembly.GetCustomAttribute<AssemblyInformationalVersionAttribute>()?.InformationalVersion ?? "0.0.0";
+        int plus = version.IndexOf('+', StringComparison.Ordinal); // the commit the build came from, if any
+        if (plus >= 0) version = version[..plus];
+        return $"nn {version} ({NeuralNet.Tensors.TensorOps.InstructionSetName})";
     }
 
     /// <summary>Runs a command body, turning user errors into one line on stderr and an exit code.</summary>

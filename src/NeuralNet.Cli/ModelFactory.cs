@@ -27,6 +27,13 @@ internal static class ModelFactory
     public static bool WantsImages(string model) => model == "cnn";
 
     /// <summary>
+    /// True when a loaded model takes images (N, 1, 28, 28): its checkpoint stores a 3-D input shape, or (for one saved
+    /// without) its first layer is a convolution.
+    /// </summary>
+    public static bool WantsImages(Modules.Module<float> model, int[]? inputShape) =>
+        inputShape is { Length: 3 } || (inputShape is null && model is Sequential<float> { Count: > 0 } s && s[0] is Conv2d<float>);
+
+    /// <summary>
     /// "mlp": in→hidden…→classes with ReLU between layers. "cnn": conv(1→32, 3×3, pad 1)–BN–ReLU–maxpool 2 →
     /// conv(32→64, 3×3, pad 1)–BN–ReLU–maxpool 2 → flatten → linear 3136→128–ReLU–dropout 0.25 → linear 128→10.
     /// With <paramref name="fast"/> the CNN is the small one of <c>--fast</c>: conv(1→16, 5×5)–BN–ReLU–maxpool 2 →

@@ -37,17 +37,19 @@ internal static class EvaluateCommand
         TensorOps.Threads = threads;
         Module<float> model;
         IReadOnlyDictionary<string, string> meta;
+        int[]? inputShape;
         try
         {
             model = Checkpoint.Load<float>(modelPath);
             meta = Checkpoint.ReadMetadata(modelPath);
+            inputShape = Checkpoint.ReadInputShape(modelPath);
         }
         catch (Exception e) when (e is InvalidDataException or NeuralNet.Tensors.ShapeMismatchException or KeyNotFoundException)
         {
             throw new CliException(e.Message, 1);
         }
         string ds = dataset ?? (meta.TryGetValue("dataset", out var d) ? d : "mnist");
-        bool images = model is Sequential<float> { Count: > 0 } sq && sq[0] is NeuralNet.Layers.Conv2d<float>;
+        bool images = ModelFactory.WantsImages(model, inputShape);
         var test = DataSource.LoadTest(ds, dataFolder, limit, quiet: json, images);
         var metrics = Trainer.Evaluate(model, new CrossEntropyLoss<float>(), test, ModelFactory.EvaluationBatch(model));
 

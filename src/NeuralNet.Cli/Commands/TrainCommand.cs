@@ -5,6 +5,7 @@ using System.Text.Json;
 using NeuralNet.Checkpoints;
 using NeuralNet.Cli.Plots;
 using NeuralNet.Data;
+using NeuralNet.GradCheck.Bugs;
 using NeuralNet.Losses;
 using NeuralNet.Modules;
 using NeuralNet.Layers;
@@ -40,6 +41,13 @@ internal sealed record TrainSettings
     public double LabelSmoothing { get; init; } = 0.1;
     public int Shift { get; init; }
     public bool Fast { get; init; }
+    /// <summary>A deliberately wrong backward pass to train with (<see cref="NeuralNet.GradCheck.Bugs.BackwardBug"/>), or null.</summary>
+    public string? Bug { get; init; }
+    /// <summary>With <see cref="Bug"/>: train the bug's model with correct layers instead.</summary>
+    public bool Control { get; init; }
+
+    /// <summary>A checkpoint to start from (fine-tuning): its architecture and weights replace <see cref="Model"/>'s fresh network.</summary>
+    public string? From { get; init; }
 }
 
 /// <summary>
@@ -79,11 +87,14 @@ internal static class TrainCommand
         var schedule = new Option<string>("--schedule") { Description = "Learning-rate schedule: none, cosine (to 0 over --epochs), step (×0.1 every third of --epochs), onecycle (per batch: warm-up to --lr over the first quarter, cosine down)", DefaultValueFactory = _ => "cosine" };
         var fast = new Option<bool>("--fast") { Description = $"Train for speed: with --model cnn a smaller CNN (conv 5×5 with 16 and 32 channels, a 128-unit head), {FastPreset.Epochs} epochs, one-cycle schedule peaking at lr {FastPreset.LearningRate}, no early stopping (options given explicitly still apply)" };
         var shift = new Option<int>("--augment-shift") { Description = "Randomly translate training images by up to N pixels (CNN only; default 1 for --model cnn, 0 with --fast and for the MLP)", DefaultValueFactory = _ => 0 };
+        var bug = new Option<string?>("--bug") { Description = $"Train with a deliberately wrong backward pass (see nn gradcheck --bug list; 'list' lists them): the smallest MLP containing its layer, {BugTraining.Epochs} epochs unless --epochs is given, no checkpoint" };
+        var control = new Option<bool>("--control") { Description = "With --bug: train the same model and settings with correct backward passes" };
+        var from = new Option<string?>("--from") { Description = "Fine-tune: start from this checkpoint's network and weights (.npz or .safetensors from nn train, nn import or nn export) instead of a fresh --model; --model, --hidden, --init and --fast do not apply" };
         var smoothing = new Option<double>("--label-smoothing") { Description = "Cross-entropy label smoothing ε (in the training and validation losses, which early stopping watches; the test loss is plain cross-entropy)", DefaultValueFactory = _ => 0.1 };
         var resume = new Option<string?>("--resume") { Description = "Continue the run whose output folder this is, from its checkpoints/last.npz (written after every epoch), with its saved settings; an option given as well must equal the saved one", HelpName = "OUTPUT_DIR" };
 
         var cmd = new Command("train", "Train a model (default: MLP 784→128→64→10 on MNIST with Adam) and write checkpoint, history, metrics and figures.");
-        foreach (var o in new Option[] { dataset, model, hidden, optimizer, lr, wd, epochs, batch, init, seed, output, threads, patience, data, val, limit, quiet, noFigures, schedule, smoothing, shift, fast, resume })
+        foreach (var o in new Option[] { dataset, model, hidden, optimizer, lr, wd, epochs, batch, init, seed, output, threads, patience, data, val, limit, quiet, noFigures, schedule, smoothing, shift, fast, resume, bug, control, from })
             cmd.Options.Add(o);
         // The options that decide the run, as settings, for comparing what --resume is given with what was saved.
         // --quiet and --no-figures only change what is shown or drawn, so a resumed run takes them from its own command line.
@@ -99,9 +110,12 @@ internal static class TrainCommand
         };
         cmd.SetAction(p => Cli.Guard(() =>
         {
+            if (p.GetValue(bug) == "list") return GradcheckCommand.ListBugs();
             int pat = p.GetValue(patience);
             bool isFast = p.GetValue(fast);
             bool Given(Option o) => p.GetResult(o) is { Implicit: false };
+            if (p.GetValue(from) is not null && new Option[] { model, hidden, init, fast }.FirstOrDefault(Given) is Option clash)
+                throw new CliException($"{clash.Name} does not apply with --from: the checkpoint's network is trained as it is");
             var s = new TrainSettings
             {
                 Dataset = p.GetValue(dataset)!, Model = p.GetValue(model)!, Hidden = ModelFactory.ParseHidden(p.GetValue(hidden)!),
@@ -111,8 +125,18 @@ internal static class TrainCommand
                 DataFolder = p.GetValue(data), ValidationFraction = p.GetValue(val), Limit = p.GetValue(limit),
                 Quiet = p.GetValue(quiet), Figures = !p.GetValue(noFigures),
                 Schedule = p.GetValue(schedule)!, LabelSmoothing = p.GetValue(smoothing), Shift = p.GetValue(shift),
-                Fast = isFast,
+                Fast = isFast, Bug = p.GetValue(bug), Control = p.GetValue(control), From = p.GetValue(from),
             };
+            if (s.Bug is not null)
+            {
+                var b = BugTraining.Find(s.Bug);
+                s = s with
+                {
+                    Epochs = Given(epochs) ? s.Epochs : BugTraining.Epochs,
+                    Hidden = Given(hidden) ? s.Hidden : BugTraining.DefaultHidden(b),
+                    Output = Given(output) ? s.Output : Path.Combine("outputs", $"bug-{b.Name}{(s.Control ? "-control" : "")}"),
+                };
+            }
             // ±1 pixel shifts are the CNN's default (99.38% against 99.26% without, MNIST test); a short --fast run
             // converges faster on the plain images.
             if (!Given(shift) && s.Model == "cnn" && !isFast) s = s with { Shift = 1 };
@@ -192,9 +216,16 @@ internal static class TrainCommand
         if (!ModelFactory.Optimizers.Contains(s.Optimizer)) throw new CliException($"unknown optimizer '{s.Optimizer}' (known: {string.Join(", ", ModelFactory.Optimizers)})");
         ModelFactory.Init(s.Init);
         if (s.Shift < 0 || s.Shift > 8) throw new CliException($"--augment-shift must be in [0, 8], got {s.Shift}");
-        if (s.Shift > 0 && !ModelFactory.WantsImages(s.Model)) throw new CliException("--augment-shift needs --model cnn (images in NCHW layout)");
+        if (s.Shift > 0 && s.From is null && !ModelFactory.WantsImages(s.Model)) throw new CliException("--augment-shift needs --model cnn (images in NCHW layout)");
+        if (s.From is not null && !File.Exists(s.From)) throw new CliException($"--from: checkpoint not found: {s.From}", 1);
         if (s.Schedule is not ("none" or "cosine" or "step" or "onecycle")) throw new CliException($"unknown schedule '{s.Schedule}' (known: none, cosine, step, onecycle)");
         if (!(s.LabelSmoothing >= 0 && s.LabelSmoothing < 1)) throw new CliException($"--label-smoothing must be in [0, 1), got {s.LabelSmoothing}");
+        if (s.Control && s.Bug is null) throw new CliException("--control needs --bug NAME (it trains that bug's model without the bug)");
+        if (s.Bug is not null)
+        {
+            BugTraining.Find(s.Bug);
+            if (s.Model != "mlp") throw new CliException($"--bug trains MLPs (the smallest model containing the buggy layer); --model {s.Model} is not supported with it");
+        }
     }
 
     private static LearningRateSchedule? Schedule(TrainSettings s) => s.Schedule switch
@@ -216,12 +247,25 @@ internal static class TrainCommand
     {
         Validate(s);
         TensorOps.Threads = s.Threads;
-        var (train, validation, test) = DataSource.Load(s.Dataset, s.DataFolder, s.ValidationFraction, s.Seed, s.Limit, s.Quiet, ModelFactory.WantsImages(s.Model));
+        Sequential<float>? start = s.From is null ? null : Start(s.From);
+        bool images = start is null ? ModelFactory.WantsImages(s.Model) : ModelFactory.WantsImages(start, Checkpoint.ReadInputShape(s.From!));
+        if (s.Shift > 0 && !images) throw new CliException($"--augment-shift needs a model that takes images (N, 1, 28, 28); {s.From} takes rows");
+        var warmup = start is null ? Warmup.Start(s) : Task.CompletedTask; // compiles the training path on another thread while the data loads
+        var (train, validation, test) = DataSource.Load(s.Dataset, s.DataFolder, s.ValidationFraction, s.Seed, s.Limit, s.Quiet, images);
+        warmup.Wait();
         int inputs = train.Features.RowLength;
-        var model = ModelFactory.Build(s.Model, inputs, train.NumClasses, s.Hidden, ModelFactory.Init(s.Init), s.Seed, s.Fast);
+        var bug = s.Bug is null ? null : BugTraining.Find(s.Bug);
+        if (bug is not null && start is not null) throw new CliException("--bug and --from exclude each other: a bug run builds its own small model");
+        // A bug run trains `model` (its layers wrapped in the bug's variants, same parameters) and describes `plain`.
+        var plain = start ?? (bug is null
+            ? ModelFactory.Build(s.Model, inputs, train.NumClasses, s.Hidden, ModelFactory.Init(s.Init), s.Seed, s.Fast)
+            : BugTraining.Build(bug, inputs, train.NumClasses, s.Hidden, ModelFactory.Init(s.Init), s.Seed));
+        if (start is not null) CheckFits(s.From!, start, train);
+        var model = bug is null || s.Control ? plain : bug.Apply(plain);
         var optimizer = ModelFactory.Optimizer(s.Optimizer, model.Parameters(), s.LearningRate, s.WeightDecay);
         var loss = new CrossEntropyLoss<float>(s.LabelSmoothing);
-        string modelName = $"{Architecture.Summary(model)} ({s.Init} init)";
+        if (bug is not null && !s.Control) loss = bug.Apply(loss);
+        string modelName = start is null ? $"{Architecture.Summary(plain)} ({s.Init} init)" : $"{Architecture.Summary(plain)} (from {Path.GetFileName(s.From)})";
         string optimizerName = optimizer.ToString()!; // before training: a schedule changes the learning rate
 
         string checkpoints = Path.Combine(s.Output, "checkpoints");
@@ -230,8 +274,11 @@ internal static class TrainCommand
         FitState<float> state;
         if (resume is null)
         {
-            Directory.CreateDirectory(checkpoints);
-            File.Delete(last); // another run's resume point must not outlive this run's first epoch
+            if (bug is null) // a bug run keeps no checkpoint
+            {
+                Directory.CreateDirectory(checkpoints);
+                File.Delete(last); // another run's resume point must not outlive this run's first epoch
+            }
             state = new FitState<float>(model);
         }
         else
@@ -250,6 +297,12 @@ internal static class TrainCommand
         {
             Console.WriteLine(string.Create(CultureInfo.InvariantCulture,
                 $"{s.Dataset}: {train.Count} train / {validation.Count} validation / {test.Count} test; {modelName}, {model.ParameterCount():N0} parameters; {optimizerName}; batch {s.BatchSize}; {s.Threads} threads; seed {s.Seed}"));
+            if (bug is not null)
+            {
+                Console.WriteLine(s.Control
+                    ? $"control run for --bug {bug.Name}: {BugTraining.Describe(bug)}, every backward pass correct"
+                    : $"bug {bug.Name} in every {bug.Layer}: {bug.Mistake}; model: {BugTraining.Describe(bug)}");
+            }
             if (resume is not null)
             {
                 var h = state.History;
@@ -287,9 +340,11 @@ internal static class TrainCommand
             var observer = new ConsoleObserver(s.Epochs, (record, isBest) =>
             {
                 // Save as soon as an epoch is the best: a crash or Ctrl+C keeps it.
-                if (isBest) Checkpoint.Save(best, model, optimizer, new TrainingState(record.Epoch + 1, s.Seed, state.BaseLearningRate.Value), metadata, inputShape);
+                // A bug run keeps no checkpoint: its weights are an experiment's, and its wrapped layers have no stored form.
+                if (isBest && bug is null) Checkpoint.Save(best, model, optimizer, new TrainingState(record.Epoch + 1, s.Seed, state.BaseLearningRate.Value), metadata, inputShape);
             }, nextEpoch =>
             {
+                if (bug is not null) return;
                 // Every completed epoch, never a partial one: everything an exact resume needs, written atomically.
                 var run = new SavedRun(settingsToSave, earlierSeconds + clock.Elapsed.TotalSeconds);
                 TrainingCheckpoint.Save(last, model, optimizer, state, s.Seed, metadata, inputShape,
@@ -323,7 +378,7 @@ internal static class TrainCommand
         var testMetrics = Trainer.Evaluate(model, new CrossEntropyLoss<float>(), test, ModelFactory.EvaluationBatch(model)); // plain cross-entropy, comparable across runs
         // Fit put the best epoch's weights back into the model just evaluated, so they are the checkpoint's: record their
         // test accuracy in its metadata (weights, optimizer and training state stay as they were saved).
-        if (history.BestEpoch >= 0 && File.Exists(best))
+        if (bug is null && history.BestEpoch >= 0 && File.Exists(best))
             Checkpoint.UpdateMetadata(best, new Dictionary<string, string> { ["test_accuracy"] = testMetrics.Accuracy.ToString("R", CultureInfo.InvariantCulture) });
         Directory.CreateDirectory(s.Output);
         File.WriteAllText(Path.Combine(s.Output, "history.csv"), history.ToCsv());
@@ -340,6 +395,8 @@ internal static class TrainCommand
             batch_size = s.BatchSize,
             threads = s.Threads,
             seed = s.Seed,
+            bug = s.Bug,
+            control = s.Control,
             epochs = history.Epochs.Count,
             best_epoch = history.BestEpoch + 1,
             stop_reason = history.StopReason,
@@ -356,9 +413,40 @@ internal static class TrainCommand
         if (!s.Quiet)
         {
             Console.WriteLine(string.Create(CultureInfo.InvariantCulture,
-                $"test accuracy {testMetrics.Accuracy:P2}, test loss {testMetrics.Loss:F4} (best epoch {history.BestEpoch + 1}, {history.StopReason}); wrote {best} and {s.Output}/"));
+                $"test accuracy {testMetrics.Accuracy:P2}, test loss {testMetrics.Loss:F4} (best epoch {history.BestEpoch + 1}, {history.StopReason}); wrote {(bug is null ? best + " and " : "")}{s.Output}/"));
         }
         return new Result(history, testMetrics, model, test);
+    }
+
+    /// <summary>The checkpoint's model, which must be a Sequential (every checkpoint nn writes holds one).</summary>
+    private static Sequential<float> Start(string path)
+    {
+        try
+        {
+            return Checkpoint.Load<float>(path) as Sequential<float> ?? throw new CliException($"--from {path}: the checkpoint's model is not a Sequential chain of layers", 1);
+        }
+        catch (Exception e) when (e is InvalidDataException or ShapeMismatchException or KeyNotFoundException or NotSupportedException)
+        {
+            throw new CliException($"--from: {e.Message}", 1);
+        }
+    }
+
+    /// <summary>One sample through the model: it must take the data's samples and give one score per class.</summary>
+    private static void CheckFits(string path, Sequential<float> model, Dataset<float> train)
+    {
+        int[] sample = train.SampleShape;
+        Tensor<float> y;
+        model.Eval();
+        try
+        {
+            y = model.Forward(train.Features.RowRange(0, 1));
+        }
+        catch (ShapeMismatchException e)
+        {
+            throw new CliException($"--from {path}: the model does not take the data's samples (N, {string.Join(", ", sample)}): {e.Message}", 1);
+        }
+        if (y.Rank != 2 || y.Shape[1] != train.NumClasses)
+            throw new CliException($"--from {path}: the model's output {y.Shape} is not one score per class (N, {train.NumClasses}) of {train.ClassNames.Count} classes", 1);
     }
 
     internal static readonly JsonSerializerOptions JsonOptions = new()

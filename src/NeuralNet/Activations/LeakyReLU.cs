@@ -15,6 +15,7 @@ public sealed class LeakyReLU<T> : Module<T> where T : unmanaged, IFloatingPoint
     private Tensor<T>? _output;
     private Tensor<T>? _gradInput;
 
+    /// <summary>Creates the layer with slope α = <paramref name="negativeSlope"/> for x ≤ 0 (default 0.01; any finite value).</summary>
     public LeakyReLU(double negativeSlope = 0.01)
     {
         if (!double.IsFinite(negativeSlope)) throw new ArgumentOutOfRangeException(nameof(negativeSlope), negativeSlope, "LeakyReLU: the negative slope must be finite.");
@@ -24,6 +25,7 @@ public sealed class LeakyReLU<T> : Module<T> where T : unmanaged, IFloatingPoint
     /// <summary>α, the slope for negative inputs.</summary>
     public T NegativeSlope { get; }
 
+    /// <summary>y = x for x &gt; 0, α·x otherwise; same shape, overwritten by the next call.</summary>
     public override Tensor<T> Forward(Tensor<T> input)
     {
         _input = input;
@@ -33,6 +35,7 @@ public sealed class LeakyReLU<T> : Module<T> where T : unmanaged, IFloatingPoint
         return y;
     }
 
+    /// <summary>dx = dy for x &gt; 0, α·dy otherwise, from the saved x.</summary>
     public override Tensor<T> Backward(Tensor<T> gradOutput)
     {
         CheckGradShape(_output, gradOutput);
@@ -42,5 +45,6 @@ public sealed class LeakyReLU<T> : Module<T> where T : unmanaged, IFloatingPoint
         return dx;
     }
 
+    /// <inheritdoc/>
     public override string ToString() => string.Create(CultureInfo.InvariantCulture, $"LeakyReLU(negative_slope={NegativeSlope})");
 }

@@ -14,6 +14,7 @@ public sealed class ReLU<T> : Module<T> where T : unmanaged, IFloatingPointIeee7
     private Tensor<T>? _output;
     private Tensor<T>? _gradInput;
 
+    /// <summary>y = max(x, 0); same shape, overwritten by the next call.</summary>
     public override Tensor<T> Forward(Tensor<T> input)
     {
         var y = Reuse(ref _output, input.Shape);
@@ -32,6 +33,7 @@ public sealed class ReLU<T> : Module<T> where T : unmanaged, IFloatingPointIeee7
         return output;
     }
 
+    /// <summary>dx = dy ⊙ [y &gt; 0], from the saved output.</summary>
     public override Tensor<T> Backward(Tensor<T> gradOutput)
     {
         CheckGradShape(_output, gradOutput);
@@ -41,5 +43,6 @@ public sealed class ReLU<T> : Module<T> where T : unmanaged, IFloatingPointIeee7
         return dx;
     }
 
+    /// <inheritdoc/>
     public override string ToString() => "ReLU()";
 }

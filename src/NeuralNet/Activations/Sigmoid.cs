@@ -13,6 +13,7 @@ public sealed class Sigmoid<T> : Module<T> where T : unmanaged, IFloatingPointIe
     private Tensor<T>? _output;
     private Tensor<T>? _gradInput;
 
+    /// <summary>y = 1 / (1 + e^(−x)); same shape, overwritten by the next call.</summary>
     public override Tensor<T> Forward(Tensor<T> input)
     {
         var y = Reuse(ref _output, input.Shape);
@@ -21,6 +22,7 @@ public sealed class Sigmoid<T> : Module<T> where T : unmanaged, IFloatingPointIe
         return y;
     }
 
+    /// <summary>dx = dy ⊙ y ⊙ (1 − y), from the saved output.</summary>
     public override Tensor<T> Backward(Tensor<T> gradOutput)
     {
         CheckGradShape(_output, gradOutput);
@@ -30,5 +32,6 @@ public sealed class Sigmoid<T> : Module<T> where T : unmanaged, IFloatingPointIe
         return dx;
     }
 
+    /// <inheritdoc/>
     public override string ToString() => "Sigmoid()";
 }

@@ -18,6 +18,7 @@ public sealed class Softmax<T> : Module<T> where T : unmanaged, IFloatingPointIe
     private Tensor<T>? _output;
     private Tensor<T>? _gradInput;
 
+    /// <summary>yᵢ = exp(xᵢ − m) / Σⱼ exp(xⱼ − m) over the last dimension; (…, C) → (…, C), overwritten by the next call.</summary>
     public override Tensor<T> Forward(Tensor<T> input)
     {
         if (input.Rank == 0) throw new ShapeMismatchException("Softmax.Forward: input () is a scalar; softmax needs a last dimension.");
@@ -27,6 +28,7 @@ public sealed class Softmax<T> : Module<T> where T : unmanaged, IFloatingPointIe
         return y;
     }
 
+    /// <summary>dx = y ⊙ (dy − ⟨dy, y⟩), the inner product taken over the last dimension, from the saved output.</summary>
     public override Tensor<T> Backward(Tensor<T> gradOutput)
     {
         CheckGradShape(_output, gradOutput);
@@ -36,5 +38,6 @@ public sealed class Softmax<T> : Module<T> where T : unmanaged, IFloatingPointIe
         return dx;
     }
 
+    /// <inheritdoc/>
     public override string ToString() => "Softmax(dim=-1)";
 }

@@ -13,6 +13,7 @@ public sealed class Tanh<T> : Module<T> where T : unmanaged, IFloatingPointIeee7
     private Tensor<T>? _output;
     private Tensor<T>? _gradInput;
 
+    /// <summary>y = tanh(x); same shape, overwritten by the next call.</summary>
     public override Tensor<T> Forward(Tensor<T> input)
     {
         var y = Reuse(ref _output, input.Shape);
@@ -21,6 +22,7 @@ public sealed class Tanh<T> : Module<T> where T : unmanaged, IFloatingPointIeee7
         return y;
     }
 
+    /// <summary>dx = dy ⊙ (1 − y²), from the saved output.</summary>
     public override Tensor<T> Backward(Tensor<T> gradOutput)
     {
         CheckGradShape(_output, gradOutput);
@@ -30,5 +32,6 @@ public sealed class Tanh<T> : Module<T> where T : unmanaged, IFloatingPointIeee7
         return dx;
     }
 
+    /// <inheritdoc/>
     public override string ToString() => "Tanh()";
 }

@@ -85,6 +85,7 @@ internal sealed class CheckpointFile : IDisposable
     {
         if (length == 0) return "the file is empty";
         if (head.StartsWith(NpyMagic)) return "it is a single .npy array";
+        if (Onnx.Onnx.LooksLikeOnnx(head)) return "it is an ONNX model (turn it into a checkpoint with 'nn import' or Onnx.Import)";
         var sb = new StringBuilder("it starts with");
         foreach (byte b in head[..Math.Min(head.Length, 8)]) sb.Append(CultureInfo.InvariantCulture, $" {b:X2}");
         if (length < 8) sb.Append(CultureInfo.InvariantCulture, $" and has only {length} bytes");

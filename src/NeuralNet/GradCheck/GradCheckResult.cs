@@ -47,6 +47,7 @@ public sealed class GradCheckReport(string subject, IReadOnlyList<GradCheckResul
         return sb.ToString();
     }
 
+    /// <summary>One line: <c>SUBJECT: max relative error 1.23E-010 (weight[17])</c>, naming the worst tensor and its worst entry.</summary>
     public override string ToString() =>
         string.Create(CultureInfo.InvariantCulture, $"{Subject}: max relative error {MaxRelativeError:E2} ({Worst.Name}[{Worst.WorstIndex}])");
 }

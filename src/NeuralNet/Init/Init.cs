@@ -18,6 +18,7 @@ public abstract class Initializer
     /// <summary>Fills <paramref name="weight"/> with samples drawn from <paramref name="rng"/>.</summary>
     public abstract void Fill<T>(Tensor<T> weight, int fanIn, int fanOut, Rng rng) where T : unmanaged, IFloatingPointIeee754<T>;
 
+    /// <summary>The initializer's <see cref="Name"/>.</summary>
     public override string ToString() => Name;
 
     /// <summary>Fills with U(−a, a); Var = a²/3.</summary>

@@ -97,12 +97,14 @@ public abstract class BatchNorm<T> : Module<T> where T : unmanaged, IFloatingPoi
         Bias.Value.Fill(T.Zero);
     }
 
+    /// <summary>"weight" (γ) and "bias" (β).</summary>
     protected override IEnumerable<(string Name, Parameter<T> Parameter)> LocalParameters()
     {
         yield return ("weight", Weight);
         yield return ("bias", Bias);
     }
 
+    /// <summary>"running_mean" and "running_var".</summary>
     protected override IEnumerable<(string Name, Tensor<T> Buffer)> LocalBuffers()
     {
         yield return ("running_mean", RunningMean);
@@ -163,6 +165,7 @@ public abstract class BatchNorm<T> : Module<T> where T : unmanaged, IFloatingPoi
         return dx;
     }
 
+    /// <inheritdoc/>
     public override string ToString() => string.Create(CultureInfo.InvariantCulture,
         $"{Name}({NumFeatures}, eps={Eps.ToString("R", CultureInfo.InvariantCulture).ToLowerInvariant()}, momentum={Momentum:R}, affine=True, track_running_stats=True)");
 }

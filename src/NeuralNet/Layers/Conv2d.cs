@@ -65,13 +65,16 @@ public sealed class Conv2d<T> : Module<T> where T : unmanaged, IFloatingPointIee
         ResetParameters(rng ?? NeuralNet.Init.Init.DefaultRng, biasUniform: init is null);
     }
 
+    /// <summary>C: the input's channels (its dimension 1).</summary>
     public int InChannels { get; }
 
+    /// <summary>O: the output's channels, one k×k×C kernel each.</summary>
     public int OutChannels { get; }
 
     /// <summary>k: the kernel is k×k.</summary>
     public int KernelSize { get; }
 
+    /// <summary>s: the step between neighbouring windows, in pixels, both directions (≥ 1, default 1).</summary>
     public int Stride { get; }
 
     /// <summary>Zeros added on every side of the image.</summary>
@@ -108,6 +111,7 @@ public sealed class Conv2d<T> : Module<T> where T : unmanaged, IFloatingPointIee
         else Bias.Value.Span.Clear();
     }
 
+    /// <summary>"weight" (W), then "bias" (b) when the layer has one.</summary>
     protected override IEnumerable<(string Name, Parameter<T> Parameter)> LocalParameters()
     {
         yield return ("weight", Weight);
@@ -128,6 +132,7 @@ public sealed class Conv2d<T> : Module<T> where T : unmanaged, IFloatingPointIee
         return y;
     }
 
+    /// <summary>dW += Σₙ dy[n]·cols(x[n])ᵀ, db += Σ dy; returns dx = col2im(Wᵀ·dy) (N, C, H, W) (zeros when <see cref="ComputeInputGradient"/> is false), overwritten by the next call.</summary>
     public override Tensor<T> Backward(Tensor<T> gradOutput)
     {
         CheckGradShape(_output, gradOutput);
@@ -147,6 +152,7 @@ public sealed class Conv2d<T> : Module<T> where T : unmanaged, IFloatingPointIee
         throw new ShapeMismatchException(string.Create(CultureInfo.InvariantCulture,
             $"Conv2d.Forward: input {input} padded by {Padding} is smaller than the {KernelSize}×{KernelSize} kernel of weight {Weight.Shape}."));
 
+    /// <inheritdoc/>
     public override string ToString() => string.Create(CultureInfo.InvariantCulture,
         $"Conv2d({InChannels}, {OutChannels}, kernel_size=({KernelSize}, {KernelSize}), stride=({Stride}, {Stride}), padding=({Padding}, {Padding}), bias={(Bias is not null ? "True" : "False")})");
 

@@ -81,5 +81,6 @@ public sealed class Dropout<T> : Module<T> where T : unmanaged, IFloatingPointIe
         return dx;
     }
 
+    /// <inheritdoc/>
     public override string ToString() => string.Create(CultureInfo.InvariantCulture, $"Dropout(p={P:R}, inplace=False)");
 }

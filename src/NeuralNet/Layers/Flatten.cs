@@ -47,5 +47,6 @@ public sealed class Flatten<T> : Module<T> where T : unmanaged, IFloatingPointIe
         return _gradInput;
     }
 
+    /// <inheritdoc/>
     public override string ToString() => "Flatten(start_dim=1, end_dim=-1)";
 }

@@ -42,8 +42,10 @@ public sealed class Linear<T> : Module<T> where T : unmanaged, IFloatingPointIee
         ResetParameters(rng ?? NeuralNet.Init.Init.DefaultRng, biasUniform: init is null);
     }
 
+    /// <summary>in: the number of input features, the width of x and of W's rows.</summary>
     public int InFeatures { get; }
 
+    /// <summary>out: the number of output features, W's rows and b's length.</summary>
     public int OutFeatures { get; }
 
     /// <summary>
@@ -70,12 +72,14 @@ public sealed class Linear<T> : Module<T> where T : unmanaged, IFloatingPointIee
         else Bias.Value.Span.Clear();
     }
 
+    /// <summary>"weight" (W), then "bias" (b) when the layer has one.</summary>
     protected override IEnumerable<(string Name, Parameter<T> Parameter)> LocalParameters()
     {
         yield return ("weight", Weight);
         if (Bias is not null) yield return ("bias", Bias);
     }
 
+    /// <summary>y = x·Wᵀ + b; x (N, in) → y (N, out), overwritten by the next call.</summary>
     public override Tensor<T> Forward(Tensor<T> input)
     {
         if (input.Rank != 2 || input.Shape[1] != InFeatures)
@@ -89,6 +93,7 @@ public sealed class Linear<T> : Module<T> where T : unmanaged, IFloatingPointIee
         return y;
     }
 
+    /// <summary>dW += dyᵀ·x, db += Σₙ dy; returns dx = dy·W (N, in) (zeros when <see cref="ComputeInputGradient"/> is false).</summary>
     public override Tensor<T> Backward(Tensor<T> gradOutput)
     {
         CheckGradShape(_output, gradOutput);
@@ -104,6 +109,7 @@ public sealed class Linear<T> : Module<T> where T : unmanaged, IFloatingPointIee
         return dx;
     }
 
+    /// <inheritdoc/>
     public override string ToString() =>
         string.Create(CultureInfo.InvariantCulture, $"Linear(in_features={InFeatures}, out_features={OutFeatures}, bias={(Bias is not null ? "True" : "False")})");
 }

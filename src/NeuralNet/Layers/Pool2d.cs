@@ -28,6 +28,7 @@ public abstract class Pool2d<T> : Module<T> where T : unmanaged, IFloatingPointI
     /// <summary>k: windows are k×k.</summary>
     public int KernelSize { get; }
 
+    /// <summary>s: the step between neighbouring windows, in pixels (≥ 1; default k, windows that do not overlap).</summary>
     public int Stride { get; }
 
     private string LayerName => GetType().Name.Split('`')[0];
@@ -66,6 +67,7 @@ public abstract class Pool2d<T> : Module<T> where T : unmanaged, IFloatingPointI
         throw new ShapeMismatchException(string.Create(CultureInfo.InvariantCulture,
             $"{LayerName}.Forward: input {input} is smaller than the {KernelSize}×{KernelSize} window."));
 
+    /// <inheritdoc/>
     public override string ToString() => string.Create(CultureInfo.InvariantCulture,
         $"{LayerName}(kernel_size={KernelSize}, stride={Stride}, padding=0)");
 }

@@ -15,8 +15,10 @@ namespace NeuralNet.Losses;
 /// of ±1000 give finite losses and gradients.</para>
 /// <para>Backward: with Σ_c q_c = 1, ∂/∂x_j [lse(x) − Σ_c q_c x_c] = p_j − q_j, so dx[n,:] = (p[n,:] − q[n,:]) / N.
 /// No Jacobian of softmax is ever formed: this is why softmax and cross-entropy are fused.</para>
+/// <para>Not sealed only so that <see cref="GradCheck.Bugs.CrossEntropyLossWithoutMean{T}"/>, a deliberately wrong
+/// backward for gradient-check lessons, can override <see cref="Backward"/>; the forward passes are sealed.</para>
 /// </remarks>
-public sealed class CrossEntropyLoss<T> : Loss<T> where T : unmanaged, IFloatingPointIeee754<T>
+public class CrossEntropyLoss<T> : Loss<T> where T : unmanaged, IFloatingPointIeee754<T>
 {
     private Tensor<T>? _probs;
     private Tensor<T>? _grad;
@@ -75,7 +77,7 @@ public sealed class CrossEntropyLoss<T> : Loss<T> where T : unmanaged, IFloating
     /// Mean cross-entropy against a target tensor: class indices of shape (N,), or class probabilities of shape (N, C)
     /// (each row summing to 1).
     /// </summary>
-    public override T Forward(Tensor<T> input, Tensor<T> target)
+    public sealed override T Forward(Tensor<T> input, Tensor<T> target)
     {
         int n = CheckLogits(input);
         if (target.Rank == 1 && target.Shape[0] == n)

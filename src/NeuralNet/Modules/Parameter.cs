@@ -28,5 +28,6 @@ public sealed class Parameter<T> where T : unmanaged, IFloatingPointIeee754<T>
     /// <summary>Sets the gradient to zero.</summary>
     public void ZeroGrad() => Grad.Span.Clear();
 
+    /// <summary>The shape, e.g. <c>Parameter(128, 784)</c>.</summary>
     public override string ToString() => $"Parameter{Shape}";
 }

@@ -20,6 +20,7 @@ public sealed class Sequential<T> : Module<T> where T : unmanaged, IFloatingPoin
 {
     private readonly Module<T>[] _modules;
 
+    /// <summary>Chains <paramref name="modules"/> (none may be null; the array is copied), named "0", "1", … in order.</summary>
     public Sequential(params Module<T>[] modules)
     {
         ArgumentNullException.ThrowIfNull(modules);
@@ -36,9 +37,11 @@ public sealed class Sequential<T> : Module<T> where T : unmanaged, IFloatingPoin
     /// <summary>Module <paramref name="index"/>.</summary>
     public Module<T> this[int index] => _modules[index];
 
+    /// <summary>The modules, named by their index: "0", "1", ….</summary>
     public override IEnumerable<(string Name, Module<T> Module)> Children() =>
         _modules.Select((m, i) => (i.ToString(CultureInfo.InvariantCulture), m));
 
+    /// <summary>y = fₖ(…f₂(f₁(x))): each module's output is the next one's input.</summary>
     public override Tensor<T> Forward(Tensor<T> input)
     {
         var x = input;
@@ -56,6 +59,7 @@ public sealed class Sequential<T> : Module<T> where T : unmanaged, IFloatingPoin
         return x;
     }
 
+    /// <summary>dx = f₁.Backward(…fₖ.Backward(dy)): the modules in reverse, each taking the gradient the next one returned.</summary>
     public override Tensor<T> Backward(Tensor<T> gradOutput)
     {
         var g = gradOutput;
@@ -63,6 +67,7 @@ public sealed class Sequential<T> : Module<T> where T : unmanaged, IFloatingPoin
         return g;
     }
 
+    /// <summary>PyTorch style: <c>Sequential(</c>, one <c>(i): module</c> line per module, <c>)</c>.</summary>
     public override string ToString()
     {
         var sb = new StringBuilder("Sequential(\n");

@@ -12,7 +12,9 @@ namespace NeuralNet.Onnx;
 
 /// <summary>
 /// Writes a model as an ONNX file (onnx.ai): the evaluation-mode function y = f(x) as a graph of standard operators
-/// (opset 17, IR version 8, float32) that ONNX Runtime and other engines run without this library.
+/// (opset 17, IR version 8, float32) that ONNX Runtime and other engines run without this library; and reads one back
+/// (<see cref="Import{T}(string)"/>) when its graph is a chain of operators this library has layers for, such as the
+/// file torch.onnx.export writes for an nn.Sequential of Linear, Conv2d, pooling, BatchNorm and activation layers.
 /// </summary>
 /// <remarks>
 /// The graph has one input, <c>input</c>, of shape (N, features) or (N, C, H, W), N symbolic, and one output,
@@ -97,6 +99,74 @@ public static class Onnx
         var (bytes, result) = Serialize(model, inputShape);
         destination.Write(bytes);
         return result;
+    }
+
+    /// <summary>
+    /// Reads the ONNX model at <paramref name="path"/> as a <see cref="Sequential{T}"/> of this library's layers, weights
+    /// included: the model evaluates, predicts, trains, saves as a checkpoint and exports like one built here.
+    /// </summary>
+    /// <remarks>
+    /// The graph must be one chain (one float input, one output) of: Gemm, or MatMul followed by an Add of its bias
+    /// (→ Linear); Conv (2-D, square kernel, one stride, equal pads, no dilation, group 1 → Conv2d); MaxPool and
+    /// AveragePool (2-D, square window, one stride, no padding, ceil_mode 0 → MaxPool2d, AvgPool2d);
+    /// BatchNormalization in its inference form (→ BatchNorm1d or BatchNorm2d by rank); Relu, LeakyRelu, Sigmoid, Tanh;
+    /// Softmax over the last axis; Flatten (axis 1), or a Reshape to (N, −1) however its shape was computed (the
+    /// Shape → Gather → Unsqueeze → Concat pattern of x.view(x.size(0), −1) included); Dropout (→ Dropout(ratio));
+    /// Identity and Pad by zero (nothing). Weights are initializers or Constant nodes, stored in raw_data or the typed
+    /// fields (float_data, double_data, int64_data, …). Default-domain opsets 6 to 17. The first axis of the input is
+    /// the batch; elementwise layers take any rank. Float attributes are read as the shortest decimal that rounds to
+    /// them (epsilon 1e-5, not 9.99999974737875e-06). The file is read strictly: a length or wire type that does not
+    /// fit is an <see cref="InvalidDataException"/> naming the file and the field, and nothing is allocated that the
+    /// file's bytes do not account for.
+    /// </remarks>
+    /// <exception cref="InvalidDataException">The file is damaged or inconsistent; the message names the file and the field or node.</exception>
+    /// <exception cref="NotSupportedException">The graph uses an operator, attribute, type or feature (external data, several
+    /// inputs, branches) with no equivalent here; the message names the file and the first node (name and op_type) or field.</exception>
+    /// <example><code>
+    /// var imported = NeuralNet.Onnx.Onnx.Import&lt;float&gt;("model.onnx");
+    /// var logits = imported.Model.Forward(x);   // x (N, …imported.InputShape)
+    /// </code></example>
+    public static OnnxImportResult<T> Import<T>(string path) where T : unmanaged, IFloatingPointIeee754<T>
+    {
+        ArgumentException.ThrowIfNullOrEmpty(path);
+        byte[] bytes = File.ReadAllBytes(path);
+        return OnnxImport.Build<T>(OnnxModelProto.Parse(bytes, path), path);
+    }
+
+    /// <summary>
+    /// Reads an ONNX model from <paramref name="source"/> (to its end); <paramref name="name"/> names it in error messages.
+    /// See <see cref="Import{T}(string)"/>.
+    /// </summary>
+    public static OnnxImportResult<T> Import<T>(Stream source, string name = "stream") where T : unmanaged, IFloatingPointIeee754<T>
+    {
+        ArgumentNullException.ThrowIfNull(source);
+        ArgumentNullException.ThrowIfNull(name);
+        if (source.CanSeek && source.Length - source.Position > Array.MaxLength)
+            throw new InvalidDataException($"{name}: {source.Length - source.Position} bytes; an ONNX file (a protobuf message) is at most 2 GB.");
+        using var buffer = new MemoryStream();
+        source.CopyTo(buffer);
+        return OnnxImport.Build<T>(OnnxModelProto.Parse(buffer.GetBuffer().AsSpan(0, (int)buffer.Length), name), name);
+    }
+
+    /// <summary>
+    /// True when <paramref name="head"/>, a file's first bytes, starts as an ONNX model does: the ModelProto field
+    /// ir_version (tag 0x08, which every protobuf writer puts first) with a small value, then another ModelProto field.
+    /// An .npz ("PK…") or a safetensors file (an 8-byte header length, then '{') never does. Reading the file decides.
+    /// </summary>
+    public static bool LooksLikeOnnx(ReadOnlySpan<byte> head)
+    {
+        if (head.Length < 3 || head[0] != 0x08) return false;
+        if (!ProtoWire.TryReadVarint(head[1..], out ulong ir, out int n) || ir is 0 or > 100) return false;
+        if (!ProtoWire.TryReadVarint(head[(1 + n)..], out ulong tag, out _)) return false;
+        var (field, type) = ProtoWire.SplitTag(tag);
+        return (field, type) switch
+        {
+            (OnnxProto.Model.ModelVersion, WireType.Varint) => true,
+            (OnnxProto.Model.ProducerName or OnnxProto.Model.ProducerVersion or OnnxProto.Model.Domain or OnnxProto.Model.DocString
+                or OnnxProto.Model.Graph or OnnxProto.Model.OpsetImport or OnnxProto.Model.MetadataProps
+                or OnnxProto.Model.TrainingInfo or OnnxProto.Model.Functions, WireType.LengthDelimited) => true,
+            _ => false,
+        };
     }
 
     /// <summary>The ONNX file's bytes and what they hold.</summary>

@@ -1,8 +1,8 @@
 namespace NeuralNet.Onnx;
 
 /// <summary>
-/// The field numbers and enum values of onnx.proto (ONNX IR version 8) that the exporter writes, one nested class per
-/// message, named as in the .proto file. A reader of ONNX files uses the same numbers.
+/// The field numbers and enum values of onnx.proto (ONNX IR version 8) that the exporter writes and the importer reads,
+/// one nested class per message, named as in the .proto file.
 /// </summary>
 internal static class OnnxProto
 {
@@ -18,6 +18,8 @@ internal static class OnnxProto
         public const int Graph = 7;             // GraphProto
         public const int OpsetImport = 8;       // repeated OperatorSetIdProto
         public const int MetadataProps = 14;    // repeated StringStringEntryProto
+        public const int TrainingInfo = 20;     // repeated TrainingInfoProto (not read)
+        public const int Functions = 25;        // repeated FunctionProto (not read)
     }
 
     /// <summary>OperatorSetIdProto: which operator set (domain "" is the default ONNX one) at which version.</summary>
@@ -44,6 +46,7 @@ internal static class OnnxProto
         public const int Input = 11;            // repeated ValueInfoProto
         public const int Output = 12;           // repeated ValueInfoProto
         public const int ValueInfo = 13;        // repeated ValueInfoProto
+        public const int SparseInitializer = 15; // repeated SparseTensorProto (refused by the importer)
     }
 
     /// <summary>NodeProto: one operator application.</summary>
@@ -66,10 +69,13 @@ internal static class OnnxProto
         public const int I = 3;                 // int64
         public const int S = 4;                 // bytes
         public const int T = 5;                 // TensorProto
+        public const int G = 6;                 // GraphProto (not read)
         public const int Floats = 7;            // repeated float
         public const int Ints = 8;              // repeated int64
+        public const int Strings = 9;           // repeated bytes
         public const int DocString = 13;        // string
         public const int Type = 20;             // AttributeType
+        public const int RefAttrName = 21;      // string: a reference to an attribute of an enclosing function
     }
 
     /// <summary>AttributeProto.AttributeType.</summary>
@@ -84,6 +90,12 @@ internal static class OnnxProto
         Floats = 6,
         Ints = 7,
         Strings = 8,
+        Tensors = 9,
+        Graphs = 10,
+        SparseTensor = 11,
+        SparseTensors = 12,
+        TypeProto = 13,
+        TypeProtos = 14,
     }
 
     /// <summary>TensorProto: a constant tensor (an initializer), row-major.</summary>
@@ -91,12 +103,18 @@ internal static class OnnxProto
     {
         public const int Dims = 1;              // repeated int64
         public const int DataType = 2;          // int32 (TensorProto.DataType)
-        public const int FloatData = 4;         // repeated float
-        public const int Int64Data = 7;         // repeated int64
+        public const int Segment = 3;           // Segment (refused by the importer)
+        public const int FloatData = 4;         // repeated float, packed
+        public const int Int32Data = 5;         // repeated int32, packed: int32, int16, int8, uint16, uint8, bool
+        public const int StringData = 6;        // repeated bytes
+        public const int Int64Data = 7;         // repeated int64, packed
         public const int Name = 8;              // string
         public const int RawData = 9;           // bytes: fixed-width little-endian elements
+        public const int DoubleData = 10;       // repeated double, packed
+        public const int Uint64Data = 11;       // repeated uint64, packed: uint32, uint64
         public const int DocString = 12;        // string
-        public const int DoubleData = 10;       // repeated double
+        public const int ExternalData = 13;     // repeated StringStringEntryProto: "location", "offset", "length", …
+        public const int DataLocation = 14;     // DataLocation: 0 DEFAULT, 1 EXTERNAL
     }
 
     /// <summary>TensorProto.DataType: element types (also TypeProto.Tensor.elem_type).</summary>
@@ -104,9 +122,21 @@ internal static class OnnxProto
     {
         Undefined = 0,
         Float = 1,
+        Uint8 = 2,
+        Int8 = 3,
+        Uint16 = 4,
+        Int16 = 5,
         Int32 = 6,
         Int64 = 7,
+        String = 8,
+        Bool = 9,
+        Float16 = 10,
         Double = 11,
+        Uint32 = 12,
+        Uint64 = 13,
+        Complex64 = 14,
+        Complex128 = 15,
+        BFloat16 = 16,
     }
 
     /// <summary>ValueInfoProto: a graph input, output or intermediate value with its type.</summary>

@@ -14,6 +14,9 @@ public abstract class Optimizer<T> where T : unmanaged, IFloatingPointIeee754<T>
     private readonly Parameter<T>[] _parameters;
     private double _learningRate;
 
+    /// <summary>Takes the parameters to update (at least one; copied into an array, order kept) and the initial learning rate η (finite, ≥ 0).</summary>
+    /// <exception cref="ArgumentException">The parameter list is empty.</exception>
+    /// <exception cref="ArgumentOutOfRangeException"><paramref name="learningRate"/> is negative, infinite or NaN.</exception>
     protected Optimizer(IEnumerable<Parameter<T>> parameters, double learningRate)
     {
         ArgumentNullException.ThrowIfNull(parameters);

@@ -40,10 +40,13 @@ public readonly struct Shape : IEquatable<Shape>
     /// <summary>The extents as a read-only span (no copy).</summary>
     public ReadOnlySpan<int> Dims => _dims;
 
+    /// <summary>True when both shapes have the same rank and the same extents, in order (a rank-0 shape equals <c>default(Shape)</c>).</summary>
     public bool Equals(Shape other) => Dims.SequenceEqual(other.Dims);
 
+    /// <summary>True when <paramref name="obj"/> is a <see cref="Shape"/> equal to this one.</summary>
     public override bool Equals(object? obj) => obj is Shape s && Equals(s);
 
+    /// <summary>A hash of the extents, consistent with <see cref="Equals(Shape)"/>.</summary>
     public override int GetHashCode()
     {
         var h = new HashCode();
@@ -51,8 +54,10 @@ public readonly struct Shape : IEquatable<Shape>
         return h.ToHashCode();
     }
 
+    /// <summary>Same rank and extents: <see cref="Equals(Shape)"/>.</summary>
     public static bool operator ==(Shape a, Shape b) => a.Equals(b);
 
+    /// <summary>A different rank or extent.</summary>
     public static bool operator !=(Shape a, Shape b) => !a.Equals(b);
 
     /// <summary>Formats as <c>(128, 784)</c>, the way error messages print shapes.</summary>

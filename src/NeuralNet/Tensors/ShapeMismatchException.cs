@@ -7,6 +7,7 @@ namespace NeuralNet.Tensors;
 /// </summary>
 public sealed class ShapeMismatchException : ArgumentException
 {
+    /// <summary>An exception whose <paramref name="message"/> names the operation and the shapes involved.</summary>
     public ShapeMismatchException(string message) : base(message) { }
 
     /// <summary>Throws unless <paramref name="a"/> and <paramref name="b"/> are the same shape.</summary>

@@ -21,14 +21,19 @@ public sealed class Conv2dWorkspace<T> where T : unmanaged, IFloatingPointIeee75
         Kernel = new Conv2dKernel<T>(inChannels, outChannels, kernelSize, stride, padding);
     }
 
+    /// <summary>C: the input's channels.</summary>
     public int InChannels { get; }
 
+    /// <summary>O: the output's channels.</summary>
     public int OutChannels { get; }
 
+    /// <summary>k: the kernel is k×k.</summary>
     public int KernelSize { get; }
 
+    /// <summary>s: the step between neighbouring windows, in pixels (≥ 1).</summary>
     public int Stride { get; }
 
+    /// <summary>p: zeros added on every side of the image (≥ 0).</summary>
     public int Padding { get; }
 
     internal Conv2dKernel<T> Kernel { get; }

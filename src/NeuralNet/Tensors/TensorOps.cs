@@ -34,6 +34,9 @@ public static partial class TensorOps
     /// <summary>The widest instruction set this CPU and runtime support.</summary>
     public static SimdLevel BestInstructionSet => Simd.Best;
 
+    /// <summary>A short name of <see cref="InstructionSet"/> for reports, e.g. "AVX2+FMA" or "AVX-512F".</summary>
+    public static string InstructionSetName => Simd.Describe(Simd.Active);
+
     /// <summary>
     /// Runs parts 0 … <paramref name="parts"/> − 1 of <paramref name="work"/> on up to <see cref="Threads"/> threads and
     /// waits for all. Called from inside a part, the parts run on the calling thread.

@@ -72,6 +72,40 @@ public sealed class CliTests : IDisposable
     }
 
     [Fact]
+    public void Version_names_a_release_version_and_the_instruction_set_in_use()
+    {
+        var (code, stdout, _) = Run("--version");
+        Assert.Equal(0, code);
+        Assert.Matches(@"^nn \d+\.\d+\.\d+ \((scalar|AVX2\+FMA|256-bit vectors|AVX-512F)\)$", stdout.Trim());
+        Assert.Contains(NeuralNet.Tensors.TensorOps.InstructionSetName, stdout);
+    }
+
+    [Theory]
+    [InlineData("mlp")]
+    [InlineData("cnn")]
+    public void The_warm_up_while_the_data_loads_leaves_the_trained_weights_bit_for_bit_the_same(string model)
+    {
+        WriteBars(_dir["warm/mnist"], train: 300, test: 50);
+        byte[] Train(bool warm, string name)
+        {
+            NeuralNet.Cli.Warmup.Enabled = warm;
+            try
+            {
+                string output = _dir[name];
+                var (code, _, err) = Run("train", "--model", model, "--epochs", "2", "--data", _dir["warm"], "--threads", "2",
+                    "--output", output, "--quiet", "--no-figures");
+                Assert.True(code == 0, err);
+                return File.ReadAllBytes(Path.Combine(output, "checkpoints", "best_model.npz"));
+            }
+            finally
+            {
+                NeuralNet.Cli.Warmup.Enabled = true;
+            }
+        }
+        Assert.Equal(Train(false, $"cold-{model}"), Train(true, $"warm-{model}"));
+    }
+
+    [Fact]
     public void Fast_cnn_trains_the_small_network_with_a_one_cycle_schedule_and_explicit_options_win()
     {
         WriteBars(_dir["data/mnist"], train: 512, test: 128);
@@ -135,6 +169,50 @@ public sealed class CliTests : IDisposable
         Assert.Equal(root.GetProperty("test_loss").GetDouble(), ev.RootElement.GetProperty("test_loss").GetDouble(), 6);
         Assert.Equal(200, ev.RootElement.GetProperty("n").GetInt32());
         AssertPng(Path.Combine(_dir["eval"], "confusion_matrix.png"));
+    }
+
+    /// <summary>
+    /// A model from elsewhere as an ONNX file (written here by Onnx.Export from an untrained MLP 784→16→10): nn import,
+    /// nn evaluate, then nn train --from fine-tunes it: the network is the file's (not the default --hidden 128,64),
+    /// training starts from its weights (a 1e-12 learning rate leaves them where they were) and learns the bars.
+    /// </summary>
+    [Fact]
+    public void Onnx_model_imports_evaluates_and_fine_tunes_with_train_from()
+    {
+        WriteBars(_dir["data/mnist"], train: 600, test: 200);
+        var start = NeuralNet.Cli.ModelFactory.Build("mlp", 784, 10, [16], NeuralNet.Init.Init.HeNormal(), seed: 3);
+        NeuralNet.Onnx.Onnx.Export(start, _dir["elsewhere.onnx"], [784]);
+        string imported = _dir["imported.npz"];
+        var (code, stdout, err) = Run("import", _dir["elsewhere.onnx"], "-o", imported);
+        Assert.True(code == 0, err);
+        Assert.Contains("ONNX opset 17 written by NeuralNet", stdout);
+
+        (code, stdout, err) = Run("evaluate", "--model", imported, "--data", _dir["data"], "--json", "--output", _dir["eval"]);
+        Assert.True(code == 0, err);
+        double before;
+        using (var doc = JsonDocument.Parse(stdout.Trim())) before = doc.RootElement.GetProperty("test_accuracy").GetDouble();
+
+        (code, _, err) = Run("train", "--from", imported, "--data", _dir["data"], "--epochs", "1", "--optimizer", "sgd", "--lr", "1e-12",
+            "--schedule", "none", "--threads", "1", "--output", _dir["still"], "--quiet", "--no-figures");
+        Assert.True(code == 0, err);
+        var still = Checkpoint.Load<float>(Path.Combine(_dir["still"], "checkpoints", "best_model.npz"));
+        foreach (var ((name, a), (_, b)) in start.StateDict().Zip(still.StateDict()))
+            TestUtil.AssertClose(a, b, 1e-6, name);
+
+        (code, _, err) = Run("train", "--from", imported, "--data", _dir["data"], "--epochs", "3", "--batch-size", "32",
+            "--threads", "1", "--output", _dir["tuned"], "--quiet", "--no-figures");
+        Assert.True(code == 0, err);
+        using var metrics = JsonDocument.Parse(File.ReadAllText(Path.Combine(_dir["tuned"], "metrics.json")));
+        Assert.Equal("MLP 784→16→10 (from imported.npz)", metrics.RootElement.GetProperty("model").GetString());
+        double after = metrics.RootElement.GetProperty("test_accuracy").GetDouble();
+        Assert.True(after > 0.9 && after > before + 0.3, $"test accuracy {before} → {after}");
+
+        (code, _, err) = Run("train", "--from", imported, "--model", "cnn", "--data", _dir["data"]);
+        Assert.Equal(2, code);
+        Assert.Contains("--model does not apply with --from", err);
+        (code, _, err) = Run("train", "--from", _dir["missing.npz"], "--data", _dir["data"]);
+        Assert.Equal(1, code);
+        Assert.Contains("--from: checkpoint not found", err);
     }
 
     [Theory]

@@ -119,6 +119,49 @@ public sealed class ImportCommandTests : IDisposable
         Assert.Contains("Transformer", err);
     }
 
+    [Fact]
+    public void Onnx_model_from_pytorch_imports_without_arch_by_content_and_stores_the_graphs_input_shape()
+    {
+        // Under a name without .onnx: the content decides.
+        string onnx = _dir["exported-by-torch"];
+        File.Copy(NeuralNet.Tests.Onnx.OnnxImportTests.Fixture("cnn_bn_opset17.onnx"), onnx);
+        string output = _dir["models/cnn.npz"];
+        var (code, stdout, err) = Run("import", onnx, "-o", output);
+        Assert.True(code == 0, err);
+        Assert.Contains("ONNX opset 17 written by pytorch 1.13.0, 14 nodes → CNN 1→4→6, 24→10→5: 12 layers, 581 parameters", stdout);
+        Assert.Contains("Conv2d → BatchNorm2d → ReLU → MaxPool2d → Conv2d → BatchNorm2d → ReLU → AvgPool2d → Flatten → Linear → ReLU → Linear", stdout);
+        Assert.Contains("input 'input' (N, 1, 12, 12) float32 → output 'output' (N, 5)", stdout);
+
+        Assert.Equal([1, 12, 12], Checkpoint.ReadInputShape(output)!);
+        var meta = Checkpoint.ReadMetadata(output);
+        Assert.Equal("exported-by-torch", meta["source"]);
+        Assert.Equal("17", meta["onnx_opset"]);
+        var model = Checkpoint.Load<float>(output);
+        model.Eval();
+        using var io = new NpzReader(NeuralNet.Tests.Onnx.OnnxImportTests.Fixture("cnn_bn_opset17_io.npz"));
+        Assert.True(StateDictImportTests.MaxAbsDiff(io.Get<float>("output"), model.Forward(io.Get<float>("input"))) <= 1e-5);
+    }
+
+    [Fact]
+    public void Onnx_import_refuses_arch_and_names_the_unsupported_node_and_a_state_dict_still_needs_arch()
+    {
+        string onnx = NeuralNet.Tests.Onnx.OnnxImportTests.Fixture("mlp_opset11.onnx");
+        var (code, _, err) = Run("import", onnx, "--arch", "mlp", "-o", _dir["x.npz"]);
+        Assert.Equal(2, code);
+        Assert.Contains("is an ONNX model, which carries its own architecture: --arch does not apply", err);
+
+        File.WriteAllBytes(_dir["elu.onnx"], new NeuralNet.Tests.Onnx.OnnxTestModel().Input("x", null, 4).Output("y")
+            .Node("Elu", "act", ["x"], ["y"]).ToBytes());
+        (code, _, err) = Run("import", _dir["elu.onnx"], "-o", _dir["x.npz"]);
+        Assert.Equal(1, code);
+        Assert.Contains("elu.onnx: node 0 'act' (Elu): operator Elu has no layer here", err);
+        Assert.False(File.Exists(_dir["x.npz"]));
+
+        (code, _, err) = Run("import", StateDictImportTests.Fixture("mlp.npz"), "-o", _dir["x.npz"]);
+        Assert.Equal(2, code);
+        Assert.Contains("mlp.npz is a state_dict (weights only): give the network with --arch mlp|cnn|FILE.json", err);
+    }
+
     // MNIST-shaped files of random pixels and labels: nn evaluate only needs to run on them.
     private static void WriteRandomMnist(string folder, int count)
     {

@@ -121,12 +121,12 @@ public static unsafe class BatchNormKernels
         var x = new ReadOnlySpan<T>(j.X, length);
         var dx = new Span<T>(j.Dx, length);
         double rstd = j.Rstd[c], sumDy = 0, sumDyDeviation = 0;
-        var deviation = new Elementwise.ShiftedProductOperator<T>(T.CreateChecked(j.Mean[c]));
+        var deviation = new Elementwise.SubtractMultiplyOperator<T>(T.CreateChecked(j.Mean[c]));
         for (int i = 0; i < n; i++)
         {
             int at = (i * channels + c) * s;
             sumDy += double.CreateChecked(Elementwise.Sum(dy.Slice(at, s)));
-            sumDyDeviation += double.CreateChecked(ElementwiseDriver.Aggregate<T, Elementwise.ShiftedProductOperator<T>, Elementwise.SumAggregation<T>>(
+            sumDyDeviation += double.CreateChecked(ElementwiseDriver.Aggregate<T, Elementwise.SubtractMultiplyOperator<T>, Elementwise.SumAggregation<T>>(
                 deviation, x.Slice(at, s), dy.Slice(at, s)));
         }
         double sumDyXhat = sumDyDeviation * rstd; // Σ dy·x̂ = r·Σ dy·(x − μ)

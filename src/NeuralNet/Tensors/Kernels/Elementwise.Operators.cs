@@ -261,7 +261,7 @@ public static partial class Elementwise
         public Vector512<T> Invoke(Vector512<T> x) => VectorMath.Exp(x - Vector512.Create(s));
     }
 
-    /// <summary>(x − s)·y (the softmax backward: (dy − ⟨dy, y⟩)·y).</summary>
+    /// <summary>(x − s)·y (the softmax backward: (dy − ⟨dy, y⟩)·y; batch normalization's Σ (x − μ)·dy).</summary>
     internal readonly struct SubtractMultiplyOperator<T>(T s) : IBinaryOperator<T> where T : unmanaged, IFloatingPointIeee754<T>
     {
         [MethodImpl(MethodImplOptions.AggressiveInlining)]
@@ -332,19 +332,6 @@ public static partial class Elementwise
 
         [MethodImpl(MethodImplOptions.AggressiveInlining)]
         public Vector512<T> Invoke(Vector512<T> x) => (x - Vector512.Create(s)) * Vector512.Create(a) + Vector512.Create(b);
-    }
-
-    /// <summary>(x − s)·y (batch normalization's Σ dy·(x − μ)).</summary>
-    internal readonly struct ShiftedProductOperator<T>(T s) : IBinaryOperator<T> where T : unmanaged, IFloatingPointIeee754<T>
-    {
-        [MethodImpl(MethodImplOptions.AggressiveInlining)]
-        public T Invoke(T x, T y) => (x - s) * y;
-
-        [MethodImpl(MethodImplOptions.AggressiveInlining)]
-        public Vector256<T> Invoke(Vector256<T> x, Vector256<T> y) => (x - Vector256.Create(s)) * y;
-
-        [MethodImpl(MethodImplOptions.AggressiveInlining)]
-        public Vector512<T> Invoke(Vector512<T> x, Vector512<T> y) => (x - Vector512.Create(s)) * y;
     }
 
     /// <summary>a·dy + b·(x − s) + c: batch normalization's input gradient, with x̂ = (x − μ)·r folded into b.</summary>

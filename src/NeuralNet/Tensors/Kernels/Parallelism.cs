@@ -19,13 +19,13 @@ public static class Parallelism
     private static readonly object s_gate = new();
     [ThreadStatic] private static bool t_insideWork;
 
-    /// <summary>
-    /// The number of threads kernels may use (default: the number of logical processors).
-    /// Results do not depend on it: every output element is computed by one thread in a fixed order.
-    /// </summary>
     /// <summary>The largest <see cref="MaxThreads"/> accepted (the pool's run tickets count helpers in 16 bits).</summary>
     public const int MaxThreadLimit = 4096;
 
+    /// <summary>
+    /// The number of threads kernels may use (default: the number of logical processors), in [1, <see cref="MaxThreadLimit"/>].
+    /// Results do not depend on it: every output element is computed by one thread in a fixed order.
+    /// </summary>
     public static int MaxThreads
     {
         get => s_threads;
