@@ -11,9 +11,11 @@ using NeuralNet.Tensors.Kernels;
 //   (--fast: the small CNN of nn train --model cnn --fast).
 // machine [--isa …]: the machine as one JSON line (for the comparison scripts).
 // peak [--threads N]: the FMA peak of every vector width, 1…N threads, one JSON line each.
+// serve --url http://127.0.0.1:PORT/ [--clients 1,8,32] [--seconds 5] [--warmup 1] [--label NAME]: load on a running
+//   nn serve's POST /api/predict (JSON), one JSON line per client count: requests/s, p50 and p99 latency (bench/serve_load.sh).
 // anything else: BenchmarkDotNet (e.g. --filter '*Gemm*').
 string mode = args.Length > 0 ? args[0] : "";
-if (mode is not ("quick" or "mlp" or "cnn" or "machine" or "peak"))
+if (mode is not ("quick" or "mlp" or "cnn" or "machine" or "peak" or "serve"))
 {
     BenchmarkSwitcher.FromAssembly(typeof(QuickBench).Assembly).Run(args);
     return 0;
@@ -29,6 +31,13 @@ try
     {
         case "quick":
             QuickBench.Run(threads, double.Parse(Text("--seconds") ?? "1.5", CultureInfo.InvariantCulture));
+            break;
+        case "serve":
+            Console.WriteLine(MachineInfo.Describe());
+            ServeLoad.Run(Text("--url") ?? throw new ArgumentException("serve needs --url http://127.0.0.1:PORT/"),
+                (Text("--clients") ?? "1,8,32").Split(',').Select(c => int.Parse(c, CultureInfo.InvariantCulture)).ToArray(),
+                double.Parse(Text("--seconds") ?? "5", CultureInfo.InvariantCulture), double.Parse(Text("--warmup") ?? "1", CultureInfo.InvariantCulture),
+                Text("--label") ?? "");
             break;
         case "machine":
             Console.WriteLine($"{{\"machine\":{MachineInfo.Json()}}}");

@@ -4,7 +4,7 @@ using NeuralNet.Cli.Commands;
 
 namespace NeuralNet.Cli;
 
-/// <summary>The <c>nn</c> command line: train, evaluate, predict, export, import, gradcheck, experiment, data.</summary>
+/// <summary>The <c>nn</c> command line: train, evaluate, predict, export, import, gradcheck, experiment, data, serve.</summary>
 public static class Cli
 {
     /// <summary>Runs the command line and returns the exit code (0 success, 1 failure, 2 bad usage).</summary>
@@ -19,6 +19,7 @@ public static class Cli
         root.Subcommands.Add(ExperimentCommand.Create());
         root.Subcommands.Add(DataCommand.Create());
         root.Subcommands.Add(ImportCommand.Create());
+        root.Subcommands.Add(ServeCommand.Create());
         if (args is ["--version"])
         {
             Console.WriteLine(VersionLine());

@@ -27,12 +27,27 @@ internal sealed record GreyImage(float[] Pixels, int Width, int Height)
         {
             throw new InvalidDataException($"{path}: cannot be read: {e.Message}");
         }
-        if (bytes.Length == 0) throw new InvalidDataException($"{path}: the file is empty");
+        return Decode(bytes, path);
+    }
+
+    /// <summary>The largest picture <see cref="Decode"/> accepts by default: 50 million pixels (a 200 MB RGBA buffer).</summary>
+    public const long DefaultMaxPixels = 50_000_000;
+
+    /// <summary>
+    /// Decodes an encoded picture held in memory, as <see cref="Read"/> does a file; <paramref name="name"/> names it in
+    /// errors. A picture of more than <paramref name="maxPixels"/> pixels is refused before its pixels are decoded.
+    /// </summary>
+    /// <exception cref="InvalidDataException">The bytes are empty, no picture, cut short or too large; the message says which.</exception>
+    public static GreyImage Decode(byte[] bytes, string name, long maxPixels = DefaultMaxPixels)
+    {
+        if (bytes.Length == 0) throw new InvalidDataException($"{name}: the file is empty");
         using var data = SKData.CreateCopy(bytes);
         using var codec = SKCodec.Create(data)
-            ?? throw new InvalidDataException($"{path}: not a picture SkiaSharp can decode (PNG, JPEG, BMP, GIF, WebP); it starts with {Convert.ToHexString(bytes.AsSpan(0, Math.Min(8, bytes.Length)))}");
+            ?? throw new InvalidDataException($"{name}: not a picture SkiaSharp can decode (PNG, JPEG, BMP, GIF, WebP); it starts with {Convert.ToHexString(bytes.AsSpan(0, Math.Min(8, bytes.Length)))}");
         var info = new SKImageInfo(codec.Info.Width, codec.Info.Height, SKColorType.Rgba8888, SKAlphaType.Unpremul);
-        if (info.Width < 1 || info.Height < 1) throw new InvalidDataException($"{path}: the picture is {info.Width}×{info.Height}");
+        if (info.Width < 1 || info.Height < 1) throw new InvalidDataException($"{name}: the picture is {info.Width}×{info.Height}");
+        if ((long)info.Width * info.Height > maxPixels)
+            throw new InvalidDataException($"{name}: the picture is {info.Width}×{info.Height}, more than the {maxPixels:N0} pixels accepted");
         var rgba = new byte[info.BytesSize];
         var handle = GCHandle.Alloc(rgba, GCHandleType.Pinned);
         SKCodecResult result;
@@ -44,8 +59,8 @@ internal sealed record GreyImage(float[] Pixels, int Width, int Height)
         {
             handle.Free();
         }
-        if (result == SKCodecResult.IncompleteInput) throw new InvalidDataException($"{path}: the picture's data is cut short (truncated file)");
-        if (result != SKCodecResult.Success) throw new InvalidDataException($"{path}: the picture could not be decoded ({result})");
+        if (result == SKCodecResult.IncompleteInput) throw new InvalidDataException($"{name}: the picture's data is cut short (truncated file)");
+        if (result != SKCodecResult.Success) throw new InvalidDataException($"{name}: the picture could not be decoded ({result})");
 
         int w = info.Width, h = info.Height;
         var grey = new float[w * h];

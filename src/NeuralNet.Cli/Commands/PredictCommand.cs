@@ -132,7 +132,7 @@ internal static class PredictCommand
     }
 
     /// <summary>pᵢ = exp(zᵢ − max z) / Σⱼ exp(zⱼ − max z), in double precision.</summary>
-    private static double[] Softmax(ReadOnlySpan<float> logits)
+    internal static double[] Softmax(ReadOnlySpan<float> logits)
     {
         double max = double.NegativeInfinity;
         foreach (float z in logits) max = Math.Max(max, z);
