@@ -342,7 +342,7 @@ internal static class TrainCommand
             seed = s.Seed,
             epochs = history.Epochs.Count,
             best_epoch = history.BestEpoch + 1,
-            stop_reason = history.StopReason,
+            stop_reason = history.StopReason.ToText(),
             test_accuracy = testMetrics.Accuracy,
             test_loss = testMetrics.Loss,
             test_samples = testMetrics.Count,
@@ -356,7 +356,7 @@ internal static class TrainCommand
         if (!s.Quiet)
         {
             Console.WriteLine(string.Create(CultureInfo.InvariantCulture,
-                $"test accuracy {testMetrics.Accuracy:P2}, test loss {testMetrics.Loss:F4} (best epoch {history.BestEpoch + 1}, {history.StopReason}); wrote {best} and {s.Output}/"));
+                $"test accuracy {testMetrics.Accuracy:P2}, test loss {testMetrics.Loss:F4} (best epoch {history.BestEpoch + 1}, {history.StopReason.ToText()}); wrote {best} and {s.Output}/"));
         }
         return new Result(history, testMetrics, model, test);
     }
