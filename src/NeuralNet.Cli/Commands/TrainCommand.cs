@@ -40,6 +40,30 @@ internal sealed record TrainSettings
     public double LabelSmoothing { get; init; } = 0.1;
     public int Shift { get; init; }
     public bool Fast { get; init; }
+
+    /// <summary>A CSV table to train on (instead of --dataset), with the column to predict.</summary>
+    public string? Csv { get; init; }
+
+    public string? Target { get; init; }
+
+    public string[] Ignore { get; init; } = [];
+
+    /// <summary>"classification", "regression", or null to decide from the target column.</summary>
+    public string? Task { get; init; }
+
+    public double TestFraction { get; init; } = 0.2;
+
+    /// <summary>A CSV file that is the test set (instead of --test-fraction).</summary>
+    public string? TestFile { get; init; }
+
+    /// <summary>"mean", "median", "mode", or null to refuse missing values.</summary>
+    public string? Fill { get; init; }
+
+    /// <summary>Regression loss: "mse" or "huber" (null: mse).</summary>
+    public string? Loss { get; init; }
+
+    /// <summary>--model FILE.json: an architecture to build instead of a built-in model.</summary>
+    public string? ModelFile { get; init; }
 }
 
 /// <summary>
@@ -59,7 +83,7 @@ internal static class TrainCommand
     public static Command Create()
     {
         var dataset = new Option<string>("--dataset") { Description = "mnist or fashion-mnist", DefaultValueFactory = _ => "mnist" };
-        var model = new Option<string>("--model") { Description = "Model: mlp (784→hidden→10, ReLU) or cnn (two conv–BN–ReLU–maxpool blocks, 128-unit head with dropout)", DefaultValueFactory = _ => "mlp" };
+        var model = new Option<string>("--model") { Description = "Model: mlp (784→hidden→10, ReLU), cnn (two conv–BN–ReLU–maxpool blocks, 128-unit head with dropout), or FILE.json: an architecture in the checkpoints' JSON format", DefaultValueFactory = _ => "mlp" };
         var hidden = new Option<string>("--hidden") { Description = "Hidden layer sizes of the MLP", DefaultValueFactory = _ => "128,64" };
         var optimizer = new Option<string>("--optimizer") { Description = "adam, adamw, sgd, momentum, nesterov or rmsprop", DefaultValueFactory = _ => "adam" };
         var lr = new Option<double?>("--lr") { Description = "Learning rate (default: 1e-3 for Adam/AdamW/RMSProp, 0.1 for SGD, 0.05 with momentum)" };
@@ -80,10 +104,18 @@ internal static class TrainCommand
         var fast = new Option<bool>("--fast") { Description = $"Train for speed: with --model cnn a smaller CNN (conv 5×5 with 16 and 32 channels, a 128-unit head), {FastPreset.Epochs} epochs, one-cycle schedule peaking at lr {FastPreset.LearningRate}, no early stopping (options given explicitly still apply)" };
         var shift = new Option<int>("--augment-shift") { Description = "Randomly translate training images by up to N pixels (CNN only; default 1 for --model cnn, 0 with --fast and for the MLP)", DefaultValueFactory = _ => 0 };
         var smoothing = new Option<double>("--label-smoothing") { Description = "Cross-entropy label smoothing ε (in the training and validation losses, which early stopping watches; the test loss is plain cross-entropy)", DefaultValueFactory = _ => 0.1 };
+        var csv = new Option<string?>("--csv") { Description = "Train on a CSV table (header row; comma, semicolon or tab separated) instead of --dataset; needs --target", HelpName = "FILE" };
+        var target = new Option<string?>("--target") { Description = "--csv: the column to predict", HelpName = "COLUMN" };
+        var ignore = new Option<string?>("--ignore") { Description = "--csv: columns that are not features (ids, names), comma-separated", HelpName = "COL,…" };
+        var task = new Option<string?>("--task") { Description = "--csv: classification or regression (default: classification when the target is text, or integers with at most 20 distinct values)" };
+        var testFraction = new Option<double>("--test-fraction") { Description = "--csv: share of the rows held out for testing (seeded, stratified by class)", DefaultValueFactory = _ => 0.2 };
+        var testFile = new Option<string?>("--test") { Description = "--csv: a CSV file with the same columns to test on, instead of --test-fraction", HelpName = "FILE" };
+        var fill = new Option<string?>("--fill") { Description = "--csv: fill missing values (empty, NA, NaN, inf) of feature columns with the training split's mean, median or mode (categories: mode) instead of refusing them" };
+        var lossOption = new Option<string?>("--loss") { Description = "--csv regression: mse (default) or huber, on the standardized target" };
         var resume = new Option<string?>("--resume") { Description = "Continue the run whose output folder this is, from its checkpoints/last.npz (written after every epoch), with its saved settings; an option given as well must equal the saved one", HelpName = "OUTPUT_DIR" };
 
         var cmd = new Command("train", "Train a model (default: MLP 784→128→64→10 on MNIST with Adam) and write checkpoint, history, metrics and figures.");
-        foreach (var o in new Option[] { dataset, model, hidden, optimizer, lr, wd, epochs, batch, init, seed, output, threads, patience, data, val, limit, quiet, noFigures, schedule, smoothing, shift, fast, resume })
+        foreach (var o in new Option[] { dataset, model, hidden, optimizer, lr, wd, epochs, batch, init, seed, output, threads, patience, data, val, limit, quiet, noFigures, schedule, smoothing, shift, fast, resume, csv, target, ignore, task, testFraction, testFile, fill, lossOption })
             cmd.Options.Add(o);
         // The options that decide the run, as settings, for comparing what --resume is given with what was saved.
         // --quiet and --no-figures only change what is shown or drawn, so a resumed run takes them from its own command line.
@@ -126,6 +158,33 @@ internal static class TrainCommand
                     Patience = Given(patience) ? s.Patience : null,
                 };
             }
+            string modelValue = s.Model;
+            if (ModelFile.IsFile(modelValue)) s = s with { ModelFile = modelValue, Model = "file" };
+            if (p.GetValue(csv) is string table)
+            {
+                foreach (var o in new Option[] { dataset, data, resume, limit, fast, shift })
+                    if (Given(o)) throw new CliException($"--csv and {o.Name} exclude each other");
+                if (s.Model == "cnn") throw new CliException("--csv trains an MLP (or a --model FILE.json); --model cnn is for images");
+                s = s with
+                {
+                    Csv = table, Target = p.GetValue(target), Task = p.GetValue(task), TestFraction = p.GetValue(testFraction), TestFile = p.GetValue(testFile),
+                    Fill = p.GetValue(fill), Loss = p.GetValue(lossOption),
+                    Ignore = p.GetValue(ignore)?.Split(',', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries) ?? [],
+                    Epochs = Given(epochs) ? s.Epochs : Tables.TableTrainer.Defaults.Epochs,
+                    LearningRate = Given(lr) ? s.LearningRate : Tables.TableTrainer.Defaults.LearningRate,
+                    BatchSize = Given(batch) ? s.BatchSize : Tables.TableTrainer.Defaults.BatchSize,
+                    WeightDecay = Given(wd) ? s.WeightDecay : Tables.TableTrainer.Defaults.WeightDecay,
+                    Patience = Given(patience) ? s.Patience : Tables.TableTrainer.Defaults.Patience,
+                    ValidationFraction = Given(val) ? s.ValidationFraction : Tables.TableTrainer.Defaults.ValidationFraction,
+                    Hidden = Given(hidden) ? s.Hidden : ModelFactory.ParseHidden(Tables.TableTrainer.Defaults.Hidden),
+                    Schedule = Given(schedule) ? s.Schedule : Tables.TableTrainer.Defaults.Schedule,
+                    LabelSmoothing = Given(smoothing) ? s.LabelSmoothing : 0,
+                };
+                Tables.TableTrainer.Run(s);
+                return 0;
+            }
+            foreach (var o in new Option[] { target, ignore, task, testFraction, testFile, fill, lossOption })
+                if (Given(o)) throw new CliException($"{o.Name} needs --csv");
             if (p.GetValue(resume) is string folder)
             {
                 var saved = ReadSavedRun(folder);
@@ -188,7 +247,7 @@ internal static class TrainCommand
         if (!(s.ValidationFraction >= 0 && s.ValidationFraction < 1)) throw new CliException($"--val-fraction must be in [0, 1), got {s.ValidationFraction}");
         if (s.Limit is int n && n < 1) throw new CliException($"--limit must be ≥ 1, got {n}");
         if (!DataSource.Datasets.Contains(s.Dataset)) throw new CliException($"unknown dataset '{s.Dataset}' (known: {string.Join(", ", DataSource.Datasets)})");
-        if (!ModelFactory.Models.Contains(s.Model)) throw new CliException($"unknown model '{s.Model}' (known: {string.Join(", ", ModelFactory.Models)})");
+        if (s.ModelFile is null && !ModelFactory.Models.Contains(s.Model)) throw new CliException($"unknown model '{s.Model}' (known: {string.Join(", ", ModelFactory.Models)})");
         if (!ModelFactory.Optimizers.Contains(s.Optimizer)) throw new CliException($"unknown optimizer '{s.Optimizer}' (known: {string.Join(", ", ModelFactory.Optimizers)})");
         ModelFactory.Init(s.Init);
         if (s.Shift < 0 || s.Shift > 8) throw new CliException($"--augment-shift must be in [0, 8], got {s.Shift}");
@@ -197,7 +256,7 @@ internal static class TrainCommand
         if (!(s.LabelSmoothing >= 0 && s.LabelSmoothing < 1)) throw new CliException($"--label-smoothing must be in [0, 1), got {s.LabelSmoothing}");
     }
 
-    private static LearningRateSchedule? Schedule(TrainSettings s) => s.Schedule switch
+    public static LearningRateSchedule? ScheduleFor(TrainSettings s) => s.Schedule switch
     {
         "cosine" => new CosineAnnealing(s.Epochs),
         "step" => new StepDecay(Math.Max(1, s.Epochs / 3), 0.1),
@@ -216,9 +275,12 @@ internal static class TrainCommand
     {
         Validate(s);
         TensorOps.Threads = s.Threads;
-        var (train, validation, test) = DataSource.Load(s.Dataset, s.DataFolder, s.ValidationFraction, s.Seed, s.Limit, s.Quiet, ModelFactory.WantsImages(s.Model));
+        bool images = s.ModelFile is not null ? ModelFile.TakesImages(s.ModelFile) : ModelFactory.WantsImages(s.Model);
+        var (train, validation, test) = DataSource.Load(s.Dataset, s.DataFolder, s.ValidationFraction, s.Seed, s.Limit, s.Quiet, images);
         int inputs = train.Features.RowLength;
-        var model = ModelFactory.Build(s.Model, inputs, train.NumClasses, s.Hidden, ModelFactory.Init(s.Init), s.Seed, s.Fast);
+        var model = s.ModelFile is not null
+            ? ModelFile.Load(s.ModelFile, train.SampleShape, train.NumClasses, s.Seed)
+            : ModelFactory.Build(s.Model, inputs, train.NumClasses, s.Hidden, ModelFactory.Init(s.Init), s.Seed, s.Fast);
         var optimizer = ModelFactory.Optimizer(s.Optimizer, model.Parameters(), s.LearningRate, s.WeightDecay);
         var loss = new CrossEntropyLoss<float>(s.LabelSmoothing);
         string modelName = $"{Architecture.Summary(model)} ({s.Init} init)";
@@ -297,7 +359,7 @@ internal static class TrainCommand
             });
             var options = new TrainerOptions
             {
-                Epochs = s.Epochs, BatchSize = s.BatchSize, Seed = s.Seed, Patience = s.Patience, CancellationToken = cts.Token, Schedule = Schedule(s), EvaluationBatchSize = ModelFactory.EvaluationBatch(model),
+                Epochs = s.Epochs, BatchSize = s.BatchSize, Seed = s.Seed, Patience = s.Patience, CancellationToken = cts.Token, Schedule = ScheduleFor(s), EvaluationBatchSize = ModelFactory.EvaluationBatch(model),
             };
             history = observer.Run(() =>
             {
