@@ -59,6 +59,9 @@ internal static class TableTrainer
             strata = new TablePreprocessing { Target = s.Target, Task = task, Columns = [], Classes = classes }.Labels(table, Enumerable.Range(0, table.Rows.Count).ToArray());
         }
 
+        // Every check of the columns and the target, over all rows, before any split: a bad cell is named even when the
+        // table is too small to split.
+        TablePreprocessing.Fit(table, Enumerable.Range(0, table.Rows.Count).ToArray(), s.Target, s.Ignore, task, s.Fill);
         CsvTable testTable;
         int[] trainRows, valRows, testRows;
         if (s.TestFile is not null)
