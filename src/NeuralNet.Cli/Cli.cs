@@ -18,6 +18,7 @@ public static class Cli
         root.Subcommands.Add(ExperimentCommand.Create());
         root.Subcommands.Add(DataCommand.Create());
         root.Subcommands.Add(ImportCommand.Create());
+        root.Subcommands.Add(SummaryCommand.Create());
         var parse = root.Parse(args);
         if (parse.Errors.Count > 0)
         {
