@@ -31,6 +31,7 @@ internal static class PredictCommand
             p.GetValue(csv) is string table
                 ? (p.GetValue(images)!.Length > 0 ? throw new CliException("give either pictures or --csv, not both") : Tables.TableModel.Predict(p.GetValue(model)!, table, p.GetValue(output)))
                 : p.GetValue(images)!.Length == 0 ? throw new CliException("nothing to predict: give pictures, or --csv FILE")
+                : File.Exists(p.GetValue(model)!) && Images.ImageModel.Info(p.GetValue(model)!) is not null ? Images.ImageModel.Predict(p.GetValue(model)!, p.GetValue(images)!, p.GetValue(json))
                 : Run(p.GetValue(model)!, p.GetValue(images)!, p.GetValue(json), p.GetValue(save), p.GetValue(dataset), p.GetValue(threads))));
         return cmd;
     }

@@ -62,6 +62,15 @@ internal sealed record TrainSettings
     /// <summary>Regression loss: "mse" or "huber" (null: mse).</summary>
     public string? Loss { get; init; }
 
+    /// <summary>A folder of pictures, one subfolder per class (instead of --dataset).</summary>
+    public string? Images { get; init; }
+
+    /// <summary>"N" or "WxH", or null for the most common size.</summary>
+    public string? ImageSize { get; init; }
+
+    /// <summary>1 or 3, or null: 3 when any picture has colour.</summary>
+    public int? Channels { get; init; }
+
     /// <summary>--model FILE.json: an architecture to build instead of a built-in model.</summary>
     public string? ModelFile { get; init; }
 }
@@ -112,10 +121,13 @@ internal static class TrainCommand
         var testFile = new Option<string?>("--test") { Description = "--csv: a CSV file with the same columns to test on, instead of --test-fraction", HelpName = "FILE" };
         var fill = new Option<string?>("--fill") { Description = "--csv: fill missing values (empty, NA, NaN, inf) of feature columns with the training split's mean, median or mode (categories: mode) instead of refusing them" };
         var lossOption = new Option<string?>("--loss") { Description = "--csv regression: mse (default) or huber, on the standardized target" };
+        var imagesOption = new Option<string?>("--images") { Description = "Train on a folder of pictures with one subfolder per class (DIR/train and DIR/test, when both exist, are the splits) instead of --dataset", HelpName = "DIR" };
+        var imageSize = new Option<string?>("--image-size") { Description = "--images: stretch every picture to N×N or WxH pixels (default: the most common size)", HelpName = "N|WxH" };
+        var channels = new Option<int?>("--channels") { Description = "--images: 1 (grey) or 3 (RGB); default 3 when any picture has colour, else 1" };
         var resume = new Option<string?>("--resume") { Description = "Continue the run whose output folder this is, from its checkpoints/last.npz (written after every epoch), with its saved settings; an option given as well must equal the saved one", HelpName = "OUTPUT_DIR" };
 
         var cmd = new Command("train", "Train a model (default: MLP 784→128→64→10 on MNIST with Adam) and write checkpoint, history, metrics and figures.");
-        foreach (var o in new Option[] { dataset, model, hidden, optimizer, lr, wd, epochs, batch, init, seed, output, threads, patience, data, val, limit, quiet, noFigures, schedule, smoothing, shift, fast, resume, csv, target, ignore, task, testFraction, testFile, fill, lossOption })
+        foreach (var o in new Option[] { dataset, model, hidden, optimizer, lr, wd, epochs, batch, init, seed, output, threads, patience, data, val, limit, quiet, noFigures, schedule, smoothing, shift, fast, resume, csv, target, ignore, task, testFraction, testFile, fill, lossOption, imagesOption, imageSize, channels })
             cmd.Options.Add(o);
         // The options that decide the run, as settings, for comparing what --resume is given with what was saved.
         // --quiet and --no-figures only change what is shown or drawn, so a resumed run takes them from its own command line.
@@ -160,6 +172,22 @@ internal static class TrainCommand
             }
             string modelValue = s.Model;
             if (ModelFile.IsFile(modelValue)) s = s with { ModelFile = modelValue, Model = "file" };
+            if (p.GetValue(csv) is not null && p.GetValue(imagesOption) is not null) throw new CliException("--csv and --images exclude each other");
+            if (p.GetValue(imagesOption) is string pictures)
+            {
+                foreach (var o in new Option[] { dataset, data, resume, limit, fast, target, ignore, task, testFile, fill, lossOption })
+                    if (Given(o)) throw new CliException($"--images and {o.Name} exclude each other");
+                if (s.Model == "mlp" && Given(model)) throw new CliException("--images trains the CNN (or a --model FILE.json); --model mlp is for tables and MNIST");
+                Images.ImageTrainer.Run(s with
+                {
+                    Images = pictures, ImageSize = p.GetValue(imageSize), Channels = p.GetValue(channels), TestFraction = p.GetValue(testFraction),
+                    Epochs = Given(epochs) ? s.Epochs : 15,
+                    LabelSmoothing = Given(smoothing) ? s.LabelSmoothing : 0,
+                });
+                return 0;
+            }
+            foreach (var o in new Option[] { imageSize, channels })
+                if (Given(o)) throw new CliException($"{o.Name} needs --images");
             if (p.GetValue(csv) is string table)
             {
                 foreach (var o in new Option[] { dataset, data, resume, limit, fast, shift })

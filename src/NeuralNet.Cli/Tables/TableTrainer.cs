@@ -24,10 +24,10 @@ internal static class TableTrainer
         public const int Epochs = 300;
         public const double LearningRate = 1e-3;
         public const int BatchSize = 32;
-        public const double WeightDecay = 1e-4;
+        public const double WeightDecay = 1e-3;
         public const int Patience = 30;
         public const double ValidationFraction = 0.1;
-        public const string Hidden = "128,64";
+        public const string Hidden = "64";
         public const string Schedule = "none";
     }
 
