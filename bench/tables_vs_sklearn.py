@@ -42,11 +42,42 @@ TABLES = {
 }
 
 
-def write_csv(path, columns, x, y):
+def write_csv(path, columns, x, y, names=None):
     with open(path, "w") as f:
         f.write(",".join(columns + ["target"]) + "\n")
         for row, t in zip(x, y):
-            f.write(",".join(repr(float(v)) for v in row) + "," + (str(int(t)) if float(t).is_integer() else repr(float(t))) + "\n")
+            target = names[int(t)] if names is not None else str(int(t)) if float(t).is_integer() else repr(float(t))
+            f.write(",".join(repr(float(v)) for v in row) + "," + target + "\n")
+
+
+def write_png(path, pixels):
+    """An 8-bit grey PNG of a 2-D list of values in [0, 255], with nothing but zlib."""
+    import struct
+    import zlib
+    h, w = len(pixels), len(pixels[0])
+    raw = b"".join(b"\x00" + bytes(int(v) for v in row) for row in pixels)
+
+    def chunk(kind, data):
+        return struct.pack(">I", len(data)) + kind + data + struct.pack(">I", zlib.crc32(kind + data) & 0xFFFFFFFF)
+    with open(path, "wb") as f:
+        f.write(b"\x89PNG\r\n\x1a\n" + chunk(b"IHDR", struct.pack(">IIBBBBB", w, h, 8, 0, 0, 0, 0))
+                + chunk(b"IDAT", zlib.compress(raw)) + chunk(b"IEND", b""))
+
+
+def export(folder):
+    os.makedirs(folder, exist_ok=True)
+    for name, (load, _) in TABLES.items():
+        bunch = load()
+        columns = [str(c).replace(" ", "_") for c in bunch.feature_names]
+        names = list(bunch.target_names) if name == "breast_cancer" else None  # malignant, benign
+        write_csv(os.path.join(folder, name + ".csv"), columns, bunch.data, bunch.target, names)
+        print(f"wrote {os.path.join(folder, name + '.csv')}: {bunch.data.shape[0]} rows, {bunch.data.shape[1]} features and 'target'")
+    digits = datasets.load_digits()
+    for i, (image, label) in enumerate(zip(digits.images, digits.target)):
+        d = os.path.join(folder, "digits_png", str(label))
+        os.makedirs(d, exist_ok=True)
+        write_png(os.path.join(d, f"{i:04d}.png"), [[v * 255 / 16 for v in row] for row in image])
+    print(f"wrote {os.path.join(folder, 'digits_png')}: {len(digits.images)} 8x8 grey PNGs in one folder per class")
 
 
 def sklearn_score(task, seed, x_train, y_train, x_test, y_test):
@@ -76,8 +107,12 @@ def main():
     ap.add_argument("--nn", default=NN)
     ap.add_argument("--out", default=None, help="folder for the CSV files and runs (default: a temporary folder)")
     ap.add_argument("--only", default=None, help="comma-separated data sets")
+    ap.add_argument("--export", default=None, help="only write the tables (and digits as PNG folders) to this folder")
     ap.add_argument("extra", nargs="*", help="options passed on to nn train (after --)")
     a = ap.parse_args()
+    if a.export:
+        export(a.export)
+        return
     root = a.out or tempfile.mkdtemp(prefix="tables_vs_sklearn_")
     names = a.only.split(",") if a.only else list(TABLES)
     rows = []
