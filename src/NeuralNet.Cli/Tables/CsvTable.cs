@@ -1,11 +1,12 @@
 using System.Globalization;
-using System.Text;
+using CsvHelper;
 
 namespace NeuralNet.Cli.Tables;
 
 /// <summary>
-/// A CSV file as text cells: a header row, then rows of as many fields. The separator is detected from the header
-/// (comma, semicolon or tab: whichever occurs most); quoted fields may hold separators, quotes ("") and line breaks.
+/// A CSV file as text cells, read with CsvHelper: a header row, then rows of as many fields. The separator is detected
+/// from the header (comma, semicolon or tab: whichever occurs most); quoted fields may hold separators, quotes ("") and
+/// line breaks; spaces around unquoted fields are trimmed and blank lines skipped.
 /// Semicolon files may write numbers with a decimal comma (3,5), as spreadsheets in many locales do.
 /// </summary>
 internal sealed class CsvTable
@@ -57,10 +58,16 @@ internal sealed class CsvTable
         using (var peek = new StreamReader(path)) headerLine = peek.ReadLine();
         if (string.IsNullOrWhiteSpace(headerLine)) throw new CliException($"{path}: empty file; a CSV table needs a header row of column names", 1);
         char separator = DetectSeparator(headerLine);
-        using var reader = new StreamReader(path);
-        int line = 1;
-        var header = ReadRecord(reader, separator, ref line, path) ?? throw new CliException($"{path}: empty file; a CSV table needs a header row of column names", 1);
-        string[] columns = header.Select(c => c.Trim()).ToArray();
+        var options = new CsvReaderOptions { Separator = separator, HasHeader = false, TrackLineNumbers = true, TrimWhitespace = true, SkipEmptyLines = true };
+        using var reader = CsvReader.FromFile(path, options);
+        string[] Fields()
+        {
+            var fields = new string[reader.FieldCount];
+            for (int i = 0; i < fields.Length; i++) fields[i] = reader.GetString(i);
+            return fields;
+        }
+        if (!reader.Read()) throw new CliException($"{path}: empty file; a CSV table needs a header row of column names", 1);
+        string[] columns = Fields();
         for (int i = 0; i < columns.Length; i++)
         {
             if (columns[i].Length == 0) throw new CliException($"{path}: row 1 (the header): column {i + 1} has no name", 1);
@@ -69,68 +76,17 @@ internal sealed class CsvTable
         }
         var rows = new List<string[]>();
         var lines = new List<int>();
-        while (true)
+        while (reader.Read())
         {
-            int start = line;
-            var record = ReadRecord(reader, separator, ref line, path);
-            if (record is null) break;
-            if (record.Length == 1 && record[0].Length == 0) continue; // a blank line
+            int line = (int)reader.LineNumber;
+            var record = Fields();
             if (record.Length != columns.Length)
-                throw new CliException($"{path}: row {start} has {record.Length} fields, the header has {columns.Length} ({string.Join(", ", columns)}); is a field with '{(separator == '\t' ? "\\t" : separator.ToString())}' in it unquoted?", 1);
+                throw new CliException($"{path}: row {line} has {record.Length} fields, the header has {columns.Length} ({string.Join(", ", columns)}); is a field with '{(separator == '\t' ? "\\t" : separator.ToString())}' in it unquoted?", 1);
             rows.Add(record);
-            lines.Add(start);
+            lines.Add(line);
         }
         if (rows.Count == 0) throw new CliException($"{path}: the header has no data rows under it", 1);
         return new CsvTable(path, separator, columns, rows, lines);
-    }
-
-    /// <summary>
-    /// One record (RFC 4180): fields split at <paramref name="separator"/>; a field in double quotes may hold the
-    /// separator, line breaks and "" for a quote. Unquoted fields are trimmed. Null at the end of the file;
-    /// <paramref name="line"/> advances past the record's lines.
-    /// </summary>
-    internal static string[]? ReadRecord(TextReader reader, char separator, ref int line, string path)
-    {
-        if (reader.Peek() < 0) return null;
-        var fields = new List<string>();
-        var field = new StringBuilder();
-        bool quoted = false, wasQuoted = false;
-        int startLine = line;
-        while (true)
-        {
-            int c = reader.Read();
-            if (quoted)
-            {
-                if (c < 0) throw new CliException($"{path}: row {startLine}: a quoted field is never closed", 1);
-                if (c == '"')
-                {
-                    if (reader.Peek() == '"') { reader.Read(); field.Append('"'); }
-                    else quoted = false;
-                }
-                else
-                {
-                    if (c == '\n') line++;
-                    field.Append((char)c);
-                }
-                continue;
-            }
-            if (c == '"' && field.ToString().Trim().Length == 0)
-            {
-                field.Clear();
-                quoted = wasQuoted = true;
-            }
-            else if (c == separator || c == '\n' || c == '\r' || c < 0)
-            {
-                fields.Add(wasQuoted ? field.ToString() : field.ToString().Trim());
-                field.Clear();
-                wasQuoted = false;
-                if (c == separator) continue;
-                if (c == '\r' && reader.Peek() == '\n') reader.Read();
-                if (c >= 0) line++;
-                return fields.ToArray();
-            }
-            else field.Append((char)c);
-        }
     }
 
     /// <summary>The separator that occurs most often in the header outside quotes (',' on ties and when none does).</summary>
