@@ -14,7 +14,8 @@ namespace NeuralNet.Cli;
 internal static class ModelFile
 {
     /// <summary>True when a --model value names a file rather than a built-in model.</summary>
-    public static bool IsFile(string model) => model.EndsWith(".json", StringComparison.OrdinalIgnoreCase) || File.Exists(model);
+    public static bool IsFile(string model) =>
+        model.EndsWith(".json", StringComparison.OrdinalIgnoreCase) || (!ModelFactory.Models.Contains(model) && File.Exists(model));
 
     /// <summary>True when the architecture in <paramref name="path"/> starts with a convolution (it takes images (C, H, W)).</summary>
     public static bool TakesImages(string path)
