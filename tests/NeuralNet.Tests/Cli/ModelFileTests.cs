@@ -89,6 +89,27 @@ public sealed class ModelFileTests : IDisposable
         Assert.Contains("does not fit the input, (2,)", err, StringComparison.Ordinal);
     }
 
+    [Fact]
+    public void Mnist_training_builds_a_convolutional_architecture_file_for_images()
+    {
+        WriteBars(_dir["data/mnist"], train: 300, test: 100);
+        string path = Write("conv.json", """
+            {"type":"Sequential","layers":[
+              {"type":"Conv2d","in_channels":1,"out_channels":4,"kernel_size":3,"padding":1},
+              {"type":"ReLU"},
+              {"type":"MaxPool2d","kernel_size":4},
+              {"type":"Flatten"},
+              {"type":"Linear","in_features":196,"out_features":10}]}
+            """);
+        string output = _dir["mnist-run"];
+        var (code, stdout, err) = Run("train", "--model", path, "--data", _dir["data"], "--epochs", "8", "--lr", "0.01", "--output", output, "--no-figures", "--threads", "1");
+        Assert.True(code == 0, err);
+        Assert.Contains("CNN 1→4, 196→10", stdout, StringComparison.Ordinal);
+        Assert.Equal([1, 28, 28], NeuralNet.Checkpoints.Checkpoint.ReadInputShape(Path.Combine(output, "checkpoints", "best_model.npz"))!);
+        double accuracy = JsonDocument.Parse(File.ReadAllText(Path.Combine(output, "metrics.json"))).RootElement.GetProperty("test_accuracy").GetDouble();
+        Assert.True(accuracy >= 0.9, $"test accuracy {accuracy}");
+    }
+
     [Theory]
     [InlineData("""{"type":"Sequential","layers":[{"type":"ReLU"},{"type":"Linear","in_features":2}]}""", "layer 1: Linear lacks \"out_features\"")]
     [InlineData("""{"type":"Sequential","layers":[{"type":"Linear","in_features":2,"out_features":"x"}]}""", "layer 0: Linear \"out_features\" must be an integer")]
