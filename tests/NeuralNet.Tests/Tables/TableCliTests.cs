@@ -99,6 +99,14 @@ public sealed class TableCliTests : IDisposable
         Assert.True(File.Exists(Path.Combine(output, "predicted_vs_actual.png")));
         Assert.True(File.Exists(Path.Combine(output, "residuals.png")));
 
+        (code, stdout, err) = Run("evaluate", "--model", Path.Combine(output, "checkpoints", "best_model.npz"), "--csv", csv, "--json");
+        Assert.True(code == 0, err);
+        var e = JsonDocument.Parse(stdout).RootElement;
+        Assert.Equal("regression", e.GetProperty("task").GetString());
+        Assert.Equal(200, e.GetProperty("test_samples").GetInt32());
+        Assert.True(e.GetProperty("test_r2").GetDouble() > 0.95);
+        Assert.InRange(e.GetProperty("test_mae").GetDouble(), 0.0, 0.6);
+
         (code, stdout, err) = Run("predict", "--model", Path.Combine(output, "checkpoints", "best_model.npz"), "--csv", csv);
         Assert.True(code == 0, err);
         var lines = stdout.Split('\n', StringSplitOptions.RemoveEmptyEntries);
