@@ -4,13 +4,13 @@ using NeuralNet.Cli.Commands;
 
 namespace NeuralNet.Cli;
 
-/// <summary>The <c>nn</c> command line: train, evaluate, predict, export, import, gradcheck, experiment, data, serve.</summary>
+/// <summary>The <c>nn</c> command line: train, evaluate, predict, export, import, summary, gradcheck, experiment, data, serve.</summary>
 public static class Cli
 {
     /// <summary>Runs the command line and returns the exit code (0 success, 1 failure, 2 bad usage).</summary>
     public static int Run(string[] args)
     {
-        var root = new RootCommand("nn: a neural-network library and tool written from scratch in C#. Trains MNIST models, exports them to ONNX, checks gradients, compares optimizers.");
+        var root = new RootCommand("nn: a neural-network library and tool written from scratch in C#. Trains models on MNIST, CSV tables and folders of pictures, exports them to ONNX, checks gradients, compares optimizers.");
         root.Subcommands.Add(TrainCommand.Create());
         root.Subcommands.Add(EvaluateCommand.Create());
         root.Subcommands.Add(PredictCommand.Create());
@@ -19,6 +19,7 @@ public static class Cli
         root.Subcommands.Add(ExperimentCommand.Create());
         root.Subcommands.Add(DataCommand.Create());
         root.Subcommands.Add(ImportCommand.Create());
+        root.Subcommands.Add(SummaryCommand.Create());
         root.Subcommands.Add(ServeCommand.Create());
         if (args is ["--version"])
         {

@@ -1,4 +1,5 @@
 using System.Globalization;
+using NeuralNet.Cli.Fetching;
 using NeuralNet.Data;
 using Spectre.Console;
 

@@ -24,9 +24,17 @@ internal static class EvaluateCommand
         var output = new Option<string?>("--output") { Description = "Folder for confusion_matrix.png and misclassified.png (default: beside the checkpoint's folder)" };
         var limit = new Option<int?>("--limit") { Description = "Evaluate only the first N test images" };
         var threads = new Option<int>("--threads") { Description = "Threads for the kernels", DefaultValueFactory = _ => Environment.ProcessorCount };
+        var csv = new Option<string?>("--csv") { Description = "Evaluate a model nn train --csv wrote on this CSV table (it must hold the target column)", HelpName = "FILE" };
+        var images = new Option<string?>("--images") { Description = "Evaluate a model nn train --images wrote on a folder with one subfolder per class (its test/ when there is one)", HelpName = "DIR" };
         var cmd = new Command("evaluate", "Evaluate a saved model on the test set.");
-        foreach (var o in new Option[] { model, dataset, data, json, output, limit, threads }) cmd.Options.Add(o);
-        cmd.SetAction(p => Cli.Guard(() => Run(p.GetValue(model)!, p.GetValue(dataset), p.GetValue(data), p.GetValue(json), p.GetValue(output), p.GetValue(limit), p.GetValue(threads))));
+        foreach (var o in new Option[] { model, dataset, data, json, output, limit, threads, csv, images }) cmd.Options.Add(o);
+        cmd.SetAction(p => Cli.Guard(() =>
+            (p.GetValue(csv) is not null ? 1 : 0) + (p.GetValue(images) is not null ? 1 : 0) + (p.GetValue(dataset) is not null ? 1 : 0) > 1
+            ? throw new CliException("--csv, --images and --dataset exclude each other")
+            : p.GetValue(images) is string folder ? Images.ImageModel.Evaluate(p.GetValue(model)!, folder, p.GetValue(json), p.GetValue(output))
+            : p.GetValue(csv) is string table
+            ? Tables.TableModel.Evaluate(p.GetValue(model)!, table, p.GetValue(json), p.GetValue(output))
+            : Run(p.GetValue(model)!, p.GetValue(dataset), p.GetValue(data), p.GetValue(json), p.GetValue(output), p.GetValue(limit), p.GetValue(threads))));
         return cmd;
     }
 

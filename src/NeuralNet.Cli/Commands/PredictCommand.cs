@@ -17,16 +17,22 @@ internal static class PredictCommand
     public static Command Create()
     {
         var model = new Option<string>("--model") { Description = "Checkpoint (.npz or safetensors) written by nn train or nn export", Required = true };
-        var images = new Argument<string[]>("images") { Description = "Pictures to classify (PNG, JPEG, BMP, …)", Arity = ArgumentArity.OneOrMore };
+        var images = new Argument<string[]>("images") { Description = "Pictures to classify (PNG, JPEG, BMP, …)", Arity = ArgumentArity.ZeroOrMore };
+        var csv = new Option<string?>("--csv") { Description = "Predict every row of a CSV table with a model nn train --csv wrote: the rows plus a prediction column (and p_CLASS probabilities for classification)", HelpName = "FILE" };
+        var output = new Option<string?>("--output", "-o") { Description = "--csv: write the table here instead of to stdout", HelpName = "FILE" };
         var json = new Option<bool>("--json") { Description = "One JSON object per picture and line: file, prediction, label, probabilities, top3 (or file and error)" };
         var save = new Option<string?>("--save-preprocessed") { Description = "Folder for PNGs of what the network saw (28×28 for MNIST-style models)", HelpName = "DIR" };
         var dataset = new Option<string?>("--dataset") { Description = "mnist or fashion-mnist: the class names and how pictures are prepared (default: the one the model was trained on)" };
         var threads = new Option<int>("--threads") { Description = "Threads for the kernels", DefaultValueFactory = _ => Environment.ProcessorCount };
         var cmd = new Command("predict", "Classify pictures with a saved model; each is prepared like the model's training images (an MNIST model's digit: ink cropped, scaled to 20 px, centred by mass in 28×28).");
         cmd.Arguments.Add(images);
-        foreach (var o in new Option[] { model, json, save, dataset, threads }) cmd.Options.Add(o);
+        foreach (var o in new Option[] { model, json, save, dataset, threads, csv, output }) cmd.Options.Add(o);
         cmd.SetAction(p => Cli.Guard(() =>
-            Run(p.GetValue(model)!, p.GetValue(images)!, p.GetValue(json), p.GetValue(save), p.GetValue(dataset), p.GetValue(threads))));
+            p.GetValue(csv) is string table
+                ? (p.GetValue(images)!.Length > 0 ? throw new CliException("give either pictures or --csv, not both") : Tables.TableModel.Predict(p.GetValue(model)!, table, p.GetValue(output)))
+                : p.GetValue(images)!.Length == 0 ? throw new CliException("nothing to predict: give pictures, or --csv FILE")
+                : File.Exists(p.GetValue(model)!) && Images.ImageModel.Info(p.GetValue(model)!) is not null ? Images.ImageModel.Predict(p.GetValue(model)!, p.GetValue(images)!, p.GetValue(json))
+                : Run(p.GetValue(model)!, p.GetValue(images)!, p.GetValue(json), p.GetValue(save), p.GetValue(dataset), p.GetValue(threads))));
         return cmd;
     }
 

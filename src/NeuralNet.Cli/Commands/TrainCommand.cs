@@ -48,6 +48,39 @@ internal sealed record TrainSettings
 
     /// <summary>A checkpoint to start from (fine-tuning): its architecture and weights replace <see cref="Model"/>'s fresh network.</summary>
     public string? From { get; init; }
+
+    /// <summary>A CSV table to train on (instead of --dataset), with the column to predict.</summary>
+    public string? Csv { get; init; }
+
+    public string? Target { get; init; }
+
+    public string[] Ignore { get; init; } = [];
+
+    /// <summary>"classification", "regression", or null to decide from the target column.</summary>
+    public string? Task { get; init; }
+
+    public double TestFraction { get; init; } = 0.2;
+
+    /// <summary>A CSV file that is the test set (instead of --test-fraction).</summary>
+    public string? TestFile { get; init; }
+
+    /// <summary>"mean", "median", "mode", or null to refuse missing values.</summary>
+    public string? Fill { get; init; }
+
+    /// <summary>Regression loss: "mse" or "huber" (null: mse).</summary>
+    public string? Loss { get; init; }
+
+    /// <summary>A folder of pictures, one subfolder per class (instead of --dataset).</summary>
+    public string? Images { get; init; }
+
+    /// <summary>"N" or "WxH", or null for the most common size.</summary>
+    public string? ImageSize { get; init; }
+
+    /// <summary>1 or 3, or null: 3 when any picture has colour.</summary>
+    public int? Channels { get; init; }
+
+    /// <summary>--model FILE.json: an architecture to build instead of a built-in model.</summary>
+    public string? ModelFile { get; init; }
 }
 
 /// <summary>
@@ -67,7 +100,7 @@ internal static class TrainCommand
     public static Command Create()
     {
         var dataset = new Option<string>("--dataset") { Description = "mnist or fashion-mnist", DefaultValueFactory = _ => "mnist" };
-        var model = new Option<string>("--model") { Description = "Model: mlp (784→hidden→10, ReLU) or cnn (two conv–BN–ReLU–maxpool blocks, 128-unit head with dropout)", DefaultValueFactory = _ => "mlp" };
+        var model = new Option<string>("--model") { Description = "Model: mlp (784→hidden→10, ReLU), cnn (two conv–BN–ReLU–maxpool blocks, 128-unit head with dropout), or FILE.json: an architecture in the checkpoints' JSON format", DefaultValueFactory = _ => "mlp" };
         var hidden = new Option<string>("--hidden") { Description = "Hidden layer sizes of the MLP", DefaultValueFactory = _ => "128,64" };
         var optimizer = new Option<string>("--optimizer") { Description = "adam, adamw, sgd, momentum, nesterov or rmsprop", DefaultValueFactory = _ => "adam" };
         var lr = new Option<double?>("--lr") { Description = "Learning rate (default: 1e-3 for Adam/AdamW/RMSProp, 0.1 for SGD, 0.05 with momentum)" };
@@ -91,10 +124,21 @@ internal static class TrainCommand
         var control = new Option<bool>("--control") { Description = "With --bug: train the same model and settings with correct backward passes" };
         var from = new Option<string?>("--from") { Description = "Fine-tune: start from this checkpoint's network and weights (.npz or .safetensors from nn train, nn import or nn export) instead of a fresh --model; --model, --hidden, --init and --fast do not apply" };
         var smoothing = new Option<double>("--label-smoothing") { Description = "Cross-entropy label smoothing ε (in the training and validation losses, which early stopping watches; the test loss is plain cross-entropy)", DefaultValueFactory = _ => 0.1 };
+        var csv = new Option<string?>("--csv") { Description = "Train on a CSV table (header row; comma, semicolon or tab separated) instead of --dataset; needs --target", HelpName = "FILE" };
+        var target = new Option<string?>("--target") { Description = "--csv: the column to predict", HelpName = "COLUMN" };
+        var ignore = new Option<string?>("--ignore") { Description = "--csv: columns that are not features (ids, names), comma-separated", HelpName = "COL,…" };
+        var task = new Option<string?>("--task") { Description = "--csv: classification or regression (default: classification when the target is text, or integers with at most 20 distinct values)" };
+        var testFraction = new Option<double>("--test-fraction") { Description = "--csv: share of the rows held out for testing (seeded, stratified by class)", DefaultValueFactory = _ => 0.2 };
+        var testFile = new Option<string?>("--test") { Description = "--csv: a CSV file with the same columns to test on, instead of --test-fraction", HelpName = "FILE" };
+        var fill = new Option<string?>("--fill") { Description = "--csv: fill missing values (empty, NA, NaN, inf) of feature columns with the training split's mean, median or mode (categories: mode) instead of refusing them" };
+        var lossOption = new Option<string?>("--loss") { Description = "--csv regression: mse (default) or huber, on the standardized target" };
+        var imagesOption = new Option<string?>("--images") { Description = "Train on a folder of pictures with one subfolder per class (DIR/train and DIR/test, when both exist, are the splits) instead of --dataset", HelpName = "DIR" };
+        var imageSize = new Option<string?>("--image-size") { Description = "--images: stretch every picture to N×N or WxH pixels (default: the most common size)", HelpName = "N|WxH" };
+        var channels = new Option<int?>("--channels") { Description = "--images: 1 (grey) or 3 (RGB); default 3 when any picture has colour, else 1" };
         var resume = new Option<string?>("--resume") { Description = "Continue the run whose output folder this is, from its checkpoints/last.npz (written after every epoch), with its saved settings; an option given as well must equal the saved one", HelpName = "OUTPUT_DIR" };
 
         var cmd = new Command("train", "Train a model (default: MLP 784→128→64→10 on MNIST with Adam) and write checkpoint, history, metrics and figures.");
-        foreach (var o in new Option[] { dataset, model, hidden, optimizer, lr, wd, epochs, batch, init, seed, output, threads, patience, data, val, limit, quiet, noFigures, schedule, smoothing, shift, fast, resume, bug, control, from })
+        foreach (var o in new Option[] { dataset, model, hidden, optimizer, lr, wd, epochs, batch, init, seed, output, threads, patience, data, val, limit, quiet, noFigures, schedule, smoothing, shift, fast, resume, bug, control, from, csv, target, ignore, task, testFraction, testFile, fill, lossOption, imagesOption, imageSize, channels })
             cmd.Options.Add(o);
         // The options that decide the run, as settings, for comparing what --resume is given with what was saved.
         // --quiet and --no-figures only change what is shown or drawn, so a resumed run takes them from its own command line.
@@ -150,6 +194,49 @@ internal static class TrainCommand
                     Patience = Given(patience) ? s.Patience : null,
                 };
             }
+            string modelValue = s.Model;
+            if (ModelFile.IsFile(modelValue)) s = s with { ModelFile = modelValue, Model = "file" };
+            if (p.GetValue(csv) is not null && p.GetValue(imagesOption) is not null) throw new CliException("--csv and --images exclude each other");
+            if (p.GetValue(imagesOption) is string pictures)
+            {
+                foreach (var o in new Option[] { dataset, data, resume, limit, fast, target, ignore, task, testFile, fill, lossOption })
+                    if (Given(o)) throw new CliException($"--images and {o.Name} exclude each other");
+                if (s.Model == "mlp" && Given(model)) throw new CliException("--images trains the CNN (or a --model FILE.json); --model mlp is for tables and MNIST");
+                Images.ImageTrainer.Run(s with
+                {
+                    Images = pictures, ImageSize = p.GetValue(imageSize), Channels = p.GetValue(channels), TestFraction = p.GetValue(testFraction),
+                    Epochs = Given(epochs) ? s.Epochs : 15,
+                    LabelSmoothing = Given(smoothing) ? s.LabelSmoothing : 0,
+                });
+                return 0;
+            }
+            foreach (var o in new Option[] { imageSize, channels })
+                if (Given(o)) throw new CliException($"{o.Name} needs --images");
+            if (p.GetValue(csv) is string table)
+            {
+                foreach (var o in new Option[] { dataset, data, resume, limit, fast, shift })
+                    if (Given(o)) throw new CliException($"--csv and {o.Name} exclude each other");
+                if (s.Model == "cnn") throw new CliException("--csv trains an MLP (or a --model FILE.json); --model cnn is for images");
+                s = s with
+                {
+                    Csv = table, Target = p.GetValue(target), Task = p.GetValue(task), TestFraction = p.GetValue(testFraction), TestFile = p.GetValue(testFile),
+                    Fill = p.GetValue(fill), Loss = p.GetValue(lossOption),
+                    Ignore = p.GetValue(ignore)?.Split(',', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries) ?? [],
+                    Epochs = Given(epochs) ? s.Epochs : Tables.TableTrainer.Defaults.Epochs,
+                    LearningRate = Given(lr) ? s.LearningRate : Tables.TableTrainer.Defaults.LearningRate,
+                    BatchSize = Given(batch) ? s.BatchSize : Tables.TableTrainer.Defaults.BatchSize,
+                    WeightDecay = Given(wd) ? s.WeightDecay : Tables.TableTrainer.Defaults.WeightDecay,
+                    Patience = Given(patience) ? s.Patience : Tables.TableTrainer.Defaults.Patience,
+                    ValidationFraction = Given(val) ? s.ValidationFraction : Tables.TableTrainer.Defaults.ValidationFraction,
+                    Hidden = Given(hidden) ? s.Hidden : ModelFactory.ParseHidden(Tables.TableTrainer.Defaults.Hidden),
+                    Schedule = Given(schedule) ? s.Schedule : Tables.TableTrainer.Defaults.Schedule,
+                    LabelSmoothing = Given(smoothing) ? s.LabelSmoothing : 0,
+                };
+                Tables.TableTrainer.Run(s);
+                return 0;
+            }
+            foreach (var o in new Option[] { target, ignore, task, testFraction, testFile, fill, lossOption })
+                if (Given(o)) throw new CliException($"{o.Name} needs --csv");
             if (p.GetValue(resume) is string folder)
             {
                 var saved = ReadSavedRun(folder);
@@ -212,7 +299,7 @@ internal static class TrainCommand
         if (!(s.ValidationFraction >= 0 && s.ValidationFraction < 1)) throw new CliException($"--val-fraction must be in [0, 1), got {s.ValidationFraction}");
         if (s.Limit is int n && n < 1) throw new CliException($"--limit must be ≥ 1, got {n}");
         if (!DataSource.Datasets.Contains(s.Dataset)) throw new CliException($"unknown dataset '{s.Dataset}' (known: {string.Join(", ", DataSource.Datasets)})");
-        if (!ModelFactory.Models.Contains(s.Model)) throw new CliException($"unknown model '{s.Model}' (known: {string.Join(", ", ModelFactory.Models)})");
+        if (s.ModelFile is null && !ModelFactory.Models.Contains(s.Model)) throw new CliException($"unknown model '{s.Model}' (known: {string.Join(", ", ModelFactory.Models)})");
         if (!ModelFactory.Optimizers.Contains(s.Optimizer)) throw new CliException($"unknown optimizer '{s.Optimizer}' (known: {string.Join(", ", ModelFactory.Optimizers)})");
         ModelFactory.Init(s.Init);
         if (s.Shift < 0 || s.Shift > 8) throw new CliException($"--augment-shift must be in [0, 8], got {s.Shift}");
@@ -228,7 +315,7 @@ internal static class TrainCommand
         }
     }
 
-    private static LearningRateSchedule? Schedule(TrainSettings s) => s.Schedule switch
+    public static LearningRateSchedule? ScheduleFor(TrainSettings s) => s.Schedule switch
     {
         "cosine" => new CosineAnnealing(s.Epochs),
         "step" => new StepDecay(Math.Max(1, s.Epochs / 3), 0.1),
@@ -248,18 +335,23 @@ internal static class TrainCommand
         Validate(s);
         TensorOps.Threads = s.Threads;
         Sequential<float>? start = s.From is null ? null : Start(s.From);
-        bool images = start is null ? ModelFactory.WantsImages(s.Model) : ModelFactory.WantsImages(start, Checkpoint.ReadInputShape(s.From!));
-        if (s.Shift > 0 && !images) throw new CliException($"--augment-shift needs a model that takes images (N, 1, 28, 28); {s.From} takes rows");
-        var warmup = start is null ? Warmup.Start(s) : Task.CompletedTask; // compiles the training path on another thread while the data loads
+        bool images = start is not null ? ModelFactory.WantsImages(start, Checkpoint.ReadInputShape(s.From!))
+            : s.ModelFile is not null ? ModelFile.TakesImages(s.ModelFile) : ModelFactory.WantsImages(s.Model);
+        if (s.Shift > 0 && !images) throw new CliException($"--augment-shift needs a model that takes images (N, 1, 28, 28); {s.From ?? s.ModelFile} takes rows");
+        // Compiles the training path on another thread while the data loads (the built-in models only).
+        var warmup = start is null && s.ModelFile is null ? Warmup.Start(s) : Task.CompletedTask;
         var (train, validation, test) = DataSource.Load(s.Dataset, s.DataFolder, s.ValidationFraction, s.Seed, s.Limit, s.Quiet, images);
         warmup.Wait();
         int inputs = train.Features.RowLength;
         var bug = s.Bug is null ? null : BugTraining.Find(s.Bug);
-        if (bug is not null && start is not null) throw new CliException("--bug and --from exclude each other: a bug run builds its own small model");
+        if (bug is not null && (start is not null || s.ModelFile is not null))
+            throw new CliException("--bug builds its own small model: it excludes --from and --model FILE.json");
         // A bug run trains `model` (its layers wrapped in the bug's variants, same parameters) and describes `plain`.
-        var plain = start ?? (bug is null
-            ? ModelFactory.Build(s.Model, inputs, train.NumClasses, s.Hidden, ModelFactory.Init(s.Init), s.Seed, s.Fast)
-            : BugTraining.Build(bug, inputs, train.NumClasses, s.Hidden, ModelFactory.Init(s.Init), s.Seed));
+        var plain = start ?? (bug is not null
+            ? BugTraining.Build(bug, inputs, train.NumClasses, s.Hidden, ModelFactory.Init(s.Init), s.Seed)
+            : s.ModelFile is not null
+                ? ModelFile.Load(s.ModelFile, train.SampleShape, train.NumClasses, s.Seed)
+                : ModelFactory.Build(s.Model, inputs, train.NumClasses, s.Hidden, ModelFactory.Init(s.Init), s.Seed, s.Fast));
         if (start is not null) CheckFits(s.From!, start, train);
         var model = bug is null || s.Control ? plain : bug.Apply(plain);
         var optimizer = ModelFactory.Optimizer(s.Optimizer, model.Parameters(), s.LearningRate, s.WeightDecay);
@@ -352,7 +444,7 @@ internal static class TrainCommand
             });
             var options = new TrainerOptions
             {
-                Epochs = s.Epochs, BatchSize = s.BatchSize, Seed = s.Seed, Patience = s.Patience, CancellationToken = cts.Token, Schedule = Schedule(s), EvaluationBatchSize = ModelFactory.EvaluationBatch(model),
+                Epochs = s.Epochs, BatchSize = s.BatchSize, Seed = s.Seed, Patience = s.Patience, CancellationToken = cts.Token, Schedule = ScheduleFor(s), EvaluationBatchSize = ModelFactory.EvaluationBatch(model),
             };
             history = observer.Run(() =>
             {
@@ -399,7 +491,7 @@ internal static class TrainCommand
             control = s.Control,
             epochs = history.Epochs.Count,
             best_epoch = history.BestEpoch + 1,
-            stop_reason = history.StopReason,
+            stop_reason = history.StopReason.ToText(),
             test_accuracy = testMetrics.Accuracy,
             test_loss = testMetrics.Loss,
             test_samples = testMetrics.Count,
@@ -413,7 +505,7 @@ internal static class TrainCommand
         if (!s.Quiet)
         {
             Console.WriteLine(string.Create(CultureInfo.InvariantCulture,
-                $"test accuracy {testMetrics.Accuracy:P2}, test loss {testMetrics.Loss:F4} (best epoch {history.BestEpoch + 1}, {history.StopReason}); wrote {(bug is null ? best + " and " : "")}{s.Output}/"));
+                $"test accuracy {testMetrics.Accuracy:P2}, test loss {testMetrics.Loss:F4} (best epoch {history.BestEpoch + 1}, {history.StopReason.ToText()}); wrote {(bug is null ? best + " and " : "")}{s.Output}/"));
         }
         return new Result(history, testMetrics, model, test);
     }

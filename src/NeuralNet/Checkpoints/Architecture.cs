@@ -139,7 +139,7 @@ public static class Architecture
         return type switch
         {
             "Sequential" => new Sequential<T>((node["layers"] as JsonArray ?? throw new InvalidDataException("Architecture: Sequential lacks \"layers\"."))
-                .Select(n => Build<T>(n!)).ToArray()),
+                .Select((n, i) => BuildLayer<T>(n, i)).ToArray()),
             "Linear" => new Linear<T>(Int("in_features"), Int("out_features"), bias: node["bias"]?.GetValue<bool>() ?? true),
             "ReLU" => new ReLU<T>(),
             "LeakyReLU" => new LeakyReLU<T>(node["negative_slope"]?.GetValue<double>() ?? 0.01),
@@ -156,6 +156,27 @@ public static class Architecture
             "Dropout" => new Dropout<T>(Real("p", 0.5)),
             _ => throw new InvalidDataException($"Architecture: unknown layer type '{type}'."),
         };
+    }
+
+    /// <summary>Builds layer <paramref name="index"/> of a Sequential, naming the index (and the field) in any error.</summary>
+    private static Module<T> BuildLayer<T>(JsonNode? node, int index) where T : unmanaged, IFloatingPointIeee754<T>
+    {
+        if (node is not JsonObject)
+            throw new InvalidDataException($"Architecture: layer {index} must be an object such as {{\"type\":\"Linear\",\"in_features\":4,\"out_features\":8}}, got {node?.ToJsonString() ?? "null"}.");
+        try
+        {
+            return Build<T>(node);
+        }
+        catch (InvalidDataException e) when (!e.Message.StartsWith("Architecture: layer ", StringComparison.Ordinal))
+        {
+            throw new InvalidDataException($"Architecture: layer {index}: {e.Message["Architecture: ".Length..]}", e);
+        }
+        catch (Exception e) when (e is InvalidOperationException or FormatException or ArgumentException)
+        {
+            // A field of the wrong JSON kind ("bias": "yes") or a value the layer refuses (out_features 0).
+            string type = node["type"] is JsonValue v && v.TryGetValue(out string? t) ? t : "?";
+            throw new InvalidDataException($"Architecture: layer {index} ({type}): {e.Message}", e);
+        }
     }
 
     /// <summary>A compact one-line summary: "MLP 784→128→10", or "CNN 1→32→64, 3136→128→10" (conv channels, then the linear widths).</summary>

@@ -9,8 +9,9 @@ public readonly struct Batch<T> where T : unmanaged, IFloatingPointIeee754<T>
     private readonly int[] _labels;
     private readonly int _labelOffset;
 
-    internal Batch(int index, Tensor<T> features, int[] labels, int labelOffset)
+    internal Batch(int index, Tensor<T> features, int[] labels, int labelOffset, Tensor<T>? targets = null)
     {
+        Targets = targets;
         Index = index;
         Features = features;
         _labels = labels;
@@ -25,6 +26,9 @@ public readonly struct Batch<T> where T : unmanaged, IFloatingPointIeee754<T>
 
     /// <summary>Number of samples B.</summary>
     public int Size => Features.Rows;
+
+    /// <summary>Regression targets (B, K); null for a classification data set.</summary>
+    public Tensor<T>? Targets { get; }
 
     /// <summary>The B labels.</summary>
     public ReadOnlySpan<int> Labels => _labels.AsSpan(_labelOffset, Size);

@@ -17,6 +17,8 @@ public sealed class DataLoader<T> where T : unmanaged, IFloatingPointIeee754<T>
     private readonly Tensor<T>? _gathered;
     private readonly int[]? _gatheredLabels;
     private readonly Tensor<T>?[] _views;
+    private readonly Tensor<T>? _gatheredTargets;
+    private readonly Tensor<T>?[] _targetViews;
     private readonly Rng _rng = new(0);
 
     public DataLoader(Dataset<T> data, int batchSize, bool shuffle = true, bool dropLast = false, ulong seed = 0,
@@ -35,12 +37,14 @@ public sealed class DataLoader<T> where T : unmanaged, IFloatingPointIeee754<T>
         _order = Enumerable.Range(0, data.Count).ToArray();
         BatchCount = dropLast ? data.Count / batchSize : (data.Count + batchSize - 1) / batchSize;
         _views = new Tensor<T>?[shuffle ? 2 : BatchCount];
+        _targetViews = new Tensor<T>?[data.Targets is null ? 0 : _views.Length];
         if (shuffle)
         {
             int[] dims = data.Features.Shape.ToArray();
             dims[0] = Math.Min(batchSize, data.Count);
             _gathered = new Tensor<T>(dims);
             _gatheredLabels = new int[dims[0]];
+            if (data.Targets is not null) _gatheredTargets = new Tensor<T>(dims[0], data.Targets.RowLength);
         }
     }
 
@@ -82,19 +86,27 @@ public sealed class DataLoader<T> where T : unmanaged, IFloatingPointIeee754<T>
         if (!Shuffle)
         {
             var view = _views[index] ??= Data.Features.RowRange(start, size);
-            return new Batch<T>(index, view, Data.Labels, start);
+            var targetView = Data.Targets is null ? null : _targetViews[index] ??= Data.Targets.RowRange(start, size);
+            return new Batch<T>(index, view, Data.Labels, start, targetView);
         }
         var features = Data.Features;
         var dst = _gathered!;
         var rows = _order.AsSpan(start, size);
         TensorOps.GatherRows(features, rows, dst);
         for (int i = 0; i < size; i++) _gatheredLabels![i] = Data.Labels[rows[i]];
+        if (_gatheredTargets is not null) TensorOps.GatherRows(Data.Targets!, rows, _gatheredTargets);
         // Views of the gathered buffer: one for full batches, one for a short last batch.
         int slot = size == dst.Rows ? 0 : 1;
         var v = _views[slot];
         if (v is null || v.Rows != size) v = _views[slot] = dst.RowRange(0, size);
+        Tensor<T>? t = null;
+        if (_gatheredTargets is not null)
+        {
+            t = _targetViews[slot];
+            if (t is null || t.Rows != size) t = _targetViews[slot] = _gatheredTargets.RowRange(0, size);
+        }
         Transform?.Invoke(v, _rng); // the shuffle is done, so the same source continues: still seeded by (seed, epoch)
-        return new Batch<T>(index, v, _gatheredLabels!, 0);
+        return new Batch<T>(index, v, _gatheredLabels!, 0, t);
     }
 
     /// <summary>The batches of one epoch; a struct enumerable, so <c>foreach</c> allocates nothing.</summary>

@@ -4,8 +4,9 @@ using NeuralNet.Tensors;
 namespace NeuralNet.Data;
 
 /// <summary>
-/// A classification data set in memory: a features tensor whose first dimension indexes the samples
-/// (e.g. (60000, 784) or (60000, 1, 28, 28)) and one integer class label per sample.
+/// A data set in memory: a features tensor whose first dimension indexes the samples (e.g. (60000, 784) or
+/// (60000, 1, 28, 28)) and, for classification, one integer class label per sample, or, for regression, a targets
+/// tensor (N, K) of real values (<see cref="Targets"/>).
 /// </summary>
 public sealed class Dataset<T> where T : unmanaged, IFloatingPointIeee754<T>
 {
@@ -30,16 +31,33 @@ public sealed class Dataset<T> where T : unmanaged, IFloatingPointIeee754<T>
         ClassNames = classNames ?? Enumerable.Range(0, classes).Select(c => c.ToString(System.Globalization.CultureInfo.InvariantCulture)).ToArray();
     }
 
+    /// <summary>A regression data set: <paramref name="features"/> (N, …) and <paramref name="targets"/> (N, K) (not copied).</summary>
+    public Dataset(Tensor<T> features, Tensor<T> targets)
+    {
+        ArgumentNullException.ThrowIfNull(features);
+        ArgumentNullException.ThrowIfNull(targets);
+        if (features.Rank == 0 || targets.Rank != 2 || features.Rows != targets.Rows)
+            throw new ShapeMismatchException($"Dataset: features {features.Shape} and targets {targets.Shape} must have the same number of samples, targets as (N, K).");
+        Features = features;
+        Targets = targets;
+        Labels = new int[features.Rows];
+        NumClasses = 0;
+        ClassNames = [];
+    }
+
     /// <summary>The samples, first dimension = <see cref="Count"/>.</summary>
     public Tensor<T> Features { get; }
 
-    /// <summary>The class of each sample, in [0, <see cref="NumClasses"/>).</summary>
+    /// <summary>Regression targets (N, K); null for a classification data set.</summary>
+    public Tensor<T>? Targets { get; }
+
+    /// <summary>The class of each sample, in [0, <see cref="NumClasses"/>) (all 0 for a regression data set).</summary>
     public int[] Labels { get; }
 
     /// <summary>Number of samples.</summary>
     public int Count => Labels.Length;
 
-    /// <summary>Number of classes.</summary>
+    /// <summary>Number of classes (0 for a regression data set).</summary>
     public int NumClasses { get; }
 
     /// <summary>A display name per class ("0".."9" unless given, e.g. Fashion-MNIST's "T-shirt/top").</summary>
@@ -55,17 +73,24 @@ public sealed class Dataset<T> where T : unmanaged, IFloatingPointIeee754<T>
         dims[0] = indices.Length;
         var features = new Tensor<T>(dims);
         var labels = new int[indices.Length];
+        var targets = Targets is null ? null : new Tensor<T>(indices.Length, Targets.RowLength);
         for (int i = 0; i < indices.Length; i++)
         {
             Features.Row(indices[i]).CopyTo(features.Row(i));
             labels[i] = Labels[indices[i]];
+            if (targets is not null) Targets!.Row(indices[i]).CopyTo(targets.Row(i));
         }
-        return new Dataset<T>(features, labels, NumClasses, ClassNames);
+        return targets is null ? new Dataset<T>(features, labels, NumClasses, ClassNames) : new Dataset<T>(features, targets);
     }
 
     /// <summary>The first <paramref name="count"/> samples, as views (no copy).</summary>
-    public Dataset<T> Take(int count) =>
-        new(Features.RowRange(0, Math.Min(count, Count)), Labels[..Math.Min(count, Count)], NumClasses, ClassNames);
+    public Dataset<T> Take(int count)
+    {
+        int n = Math.Min(count, Count);
+        return Targets is null
+            ? new(Features.RowRange(0, n), Labels[..n], NumClasses, ClassNames)
+            : new(Features.RowRange(0, n), Targets.RowRange(0, n));
+    }
 
     /// <summary>
     /// Splits into (train, validation) with a seeded shuffle: the validation set gets round(fraction·Count) samples.
@@ -94,6 +119,7 @@ public sealed class Dataset<T> where T : unmanaged, IFloatingPointIeee754<T>
     {
         if (!(validationFraction >= 0 && validationFraction < 1))
             throw new ArgumentOutOfRangeException(nameof(validationFraction), validationFraction, "Dataset.SplitInPlace: the validation fraction must be in [0, 1).");
+        if (Targets is not null) return Split(validationFraction, seed);
         int[] order = Enumerable.Range(0, Count).ToArray();
         new Rng(seed).Shuffle<int>(order);
         int nVal = (int)Math.Round(validationFraction * Count);

@@ -111,7 +111,7 @@ public static class Idx
     /// Opens <paramref name="path"/> for reading its IDX bytes: through a <see cref="GZipStream"/> when the file
     /// starts with 1f 8b, as is otherwise. Reads from a corrupt gzip stream throw <see cref="InvalidDataException"/>.
     /// </summary>
-    internal static Stream OpenRead(string path, out bool gzip)
+    public static Stream OpenRead(string path, out bool gzip)
     {
         var fs = new FileStream(path, FileMode.Open, FileAccess.Read, FileShare.Read, 1 << 16, FileOptions.SequentialScan);
         try

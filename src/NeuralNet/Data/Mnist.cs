@@ -7,7 +7,7 @@ namespace NeuralNet.Data;
 /// four IDX files <c>train-images-idx3-ubyte</c>, <c>train-labels-idx1-ubyte</c>, <c>t10k-images-idx3-ubyte</c> and
 /// <c>t10k-labels-idx1-ubyte</c>, each either as is or with <c>.gz</c> appended.
 /// Pixels become float32 in [0, 1] (p/255); labels are the class indices 0–9.
-/// <see cref="DataFetcher"/> finds or downloads such a folder.
+/// The nn tool finds or downloads such a folder; this library only reads it.
 /// </summary>
 public static class Mnist
 {
@@ -31,7 +31,7 @@ public static class Mnist
     /// Loads the training (60,000 samples) or test (10,000 samples) split from <paramref name="folder"/>.
     /// Features are (N, rows·cols) when <paramref name="flatten"/>, else (N, 1, rows, cols); x = pixel/255.
     /// </summary>
-    /// <param name="folder">The data set's own folder, e.g. <c>$NN_DATA/mnist</c> (see <see cref="DataFetcher.Locate"/>).</param>
+    /// <param name="folder">The data set's own folder, e.g. <c>$NN_DATA/mnist</c> (the nn tool locates or fetches it).</param>
     /// <param name="train">The training files (<c>train-*</c>) rather than the test files (<c>t10k-*</c>).</param>
     /// <param name="flatten">(N, 784) for fully connected models rather than (N, 1, 28, 28) for convolutions.</param>
     /// <param name="dataset"><c>mnist</c> (class names "0".."9") or <c>fashion-mnist</c> (<see cref="FashionClassNames"/>).</param>
@@ -107,6 +107,6 @@ public static class Mnist
     private static string FindFile(string folder, string name, string dataset) =>
         TryFindFile(folder, name) ?? throw new FileNotFoundException(
             $"{dataset}: neither {name} nor {name}.gz is in {Path.GetFullPath(folder)}. " +
-            $"Point NN_DATA (or --data) at the folder holding {dataset}/, or let DataFetcher download it.",
+            $"Point NN_DATA (or --data) at the folder holding {dataset}/, or let nn data fetch download it.",
             Path.Combine(folder, name + ".gz"));
 }

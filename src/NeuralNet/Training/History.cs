@@ -4,7 +4,11 @@ using System.Text.Json;
 
 namespace NeuralNet.Training;
 
-/// <summary>The metrics of one epoch. Validation figures are NaN when there is no validation set.</summary>
+/// <summary>
+/// The metrics of one epoch. Validation figures are NaN when there is no validation set. TrainAccuracy and
+/// ValidationAccuracy hold the run's metric: accuracy for classification, or the metric given to
+/// <see cref="Trainer.Fit{T}"/> (e.g. MAE for regression), named by <see cref="History.MetricName"/>.
+/// </summary>
 public sealed record EpochRecord(
     int Epoch,
     double TrainLoss,
@@ -25,23 +29,26 @@ public sealed class History
     /// <summary>The epoch with the lowest validation loss (or training loss without validation); −1 before any.</summary>
     public int BestEpoch { get; internal set; } = -1;
 
-    /// <summary>Why training stopped: "completed", "early stopping", "cancelled" or "diverged".</summary>
-    public string StopReason { get; internal set; } = "completed";
+    /// <summary>Why training stopped (written as "completed", "early stopping", "cancelled" or "diverged").</summary>
+    public StopReason StopReason { get; internal set; } = StopReason.Completed;
+
+    /// <summary>The metric in <see cref="EpochRecord.TrainAccuracy"/> and <see cref="EpochRecord.ValidationAccuracy"/>: "accuracy", "mae", "r2".</summary>
+    public string MetricName { get; set; } = "accuracy";
 
     internal void Add(EpochRecord record) => _epochs.Add(record);
 
     /// <summary>A copy with the same epochs, best epoch and stop reason.</summary>
     public History Clone()
     {
-        var copy = new History { BestEpoch = BestEpoch, StopReason = StopReason };
+        var copy = new History { BestEpoch = BestEpoch, StopReason = StopReason, MetricName = MetricName };
         copy._epochs.AddRange(_epochs);
         return copy;
     }
 
-    /// <summary>The history as CSV: epoch,train_loss,train_accuracy,val_loss,val_accuracy,learning_rate,seconds.</summary>
+    /// <summary>The history as CSV: epoch,train_loss,train_accuracy,val_loss,val_accuracy,learning_rate,seconds (accuracy: the <see cref="MetricName"/>).</summary>
     public string ToCsv()
     {
-        var sb = new StringBuilder("epoch,train_loss,train_accuracy,val_loss,val_accuracy,learning_rate,seconds\n");
+        var sb = new StringBuilder($"epoch,train_loss,train_{MetricName},val_loss,val_{MetricName},learning_rate,seconds\n");
         foreach (var e in _epochs)
             sb.AppendLine(string.Create(CultureInfo.InvariantCulture,
                 $"{e.Epoch},{e.TrainLoss:R},{e.TrainAccuracy:R},{e.ValidationLoss:R},{e.ValidationAccuracy:R},{e.LearningRate:R},{e.Seconds:R}"));
@@ -52,14 +59,14 @@ public sealed class History
     public string ToJson()
     {
         static double? N(double v) => double.IsFinite(v) ? v : null;
-        var doc = new
+        var doc = new Dictionary<string, object?>
         {
-            best_epoch = BestEpoch,
-            stop_reason = StopReason,
-            epochs = _epochs.Select(e => new
+            ["best_epoch"] = BestEpoch,
+            ["stop_reason"] = StopReason.ToText(),
+            ["epochs"] = _epochs.Select(e => new Dictionary<string, object?>
             {
-                epoch = e.Epoch, train_loss = N(e.TrainLoss), train_accuracy = N(e.TrainAccuracy), val_loss = N(e.ValidationLoss),
-                val_accuracy = N(e.ValidationAccuracy), learning_rate = e.LearningRate, seconds = e.Seconds,
+                ["epoch"] = e.Epoch, ["train_loss"] = N(e.TrainLoss), [$"train_{MetricName}"] = N(e.TrainAccuracy), ["val_loss"] = N(e.ValidationLoss),
+                [$"val_{MetricName}"] = N(e.ValidationAccuracy), ["learning_rate"] = e.LearningRate, ["seconds"] = e.Seconds,
             }),
         };
         return JsonSerializer.Serialize(doc, new JsonSerializerOptions { WriteIndented = true });

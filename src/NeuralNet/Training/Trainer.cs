@@ -67,13 +67,26 @@ public static class Trainer
     /// bit for bit as if never stopped. A cancelled, partial epoch is reported (history, observer) but never enters the
     /// state, and is the best only when no epoch was completed before it.</para>
     /// </summary>
-    public static History Fit<T>(Module<T> model, CrossEntropyLoss<T> loss, Optimizer<T> optimizer, Dataset<T> train,
+    /// <remarks>
+    /// <paramref name="loss"/> is any <see cref="Loss{T}"/>: a <see cref="CrossEntropyLoss{T}"/> takes the data set's
+    /// class labels; every other loss (MSE, Huber, …) takes its <see cref="Dataset{T}.Targets"/>. <paramref name="metric"/>
+    /// is reported beside the loss (default: <see cref="Accuracy{T}"/> for labels, <see cref="MeanAbsoluteError{T}"/> for
+    /// targets); the best epoch is always the one with the lowest monitored loss.
+    /// <para>Cancellation: the token is checked after each batch. A cancelled epoch that ran fewer than half of the
+    /// training samples is dropped (not reported). One that ran at least half is evaluated and reported, with the stop
+    /// reason <see cref="StopReason.Cancelled"/>, but never enters <paramref name="state"/>; its weights are kept only
+    /// when no epoch was completed before it, otherwise the best completed epoch's weights are restored.</para>
+    /// </remarks>
+    public static History Fit<T>(Module<T> model, Loss<T> loss, Optimizer<T> optimizer, Dataset<T> train,
         Dataset<T>? validation, TrainerOptions options, ITrainingObserver? observer = null, Action<Tensor<T>, Rng>? augment = null,
-        FitState<T>? state = null)
+        FitState<T>? state = null, Metric<T>? metric = null)
         where T : unmanaged, IFloatingPointIeee754<T>
     {
         ArgumentNullException.ThrowIfNull(model);
+        ArgumentNullException.ThrowIfNull(loss);
         ArgumentNullException.ThrowIfNull(options);
+        CheckLossFitsData(loss, train);
+        metric ??= DefaultMetric(loss, train);
         if (train.Count == 0) throw new ArgumentException("Trainer.Fit: the training set is empty.", nameof(train));
         var loader = new DataLoader<T>(train, options.BatchSize, options.Shuffle, options.DropLast, options.Seed, augment);
         if (loader.BatchCount == 0)
@@ -89,8 +102,8 @@ public static class Trainer
         var history = state.History;
         state.BaseLearningRate ??= options.BaseLearningRate ?? optimizer.LearningRate;
         double baseLr = state.BaseLearningRate.Value;
-        int classes = train.NumClasses;
-        if (state.StoppedEarly(options.Patience)) history.StopReason = "early stopping";
+        history.MetricName = metric.Name;
+        if (state.StoppedEarly(options.Patience)) history.StopReason = StopReason.EarlyStopping;
 
         for (int epoch = state.NextEpoch; epoch < options.Epochs && !state.StoppedEarly(options.Patience); epoch++)
         {
@@ -99,18 +112,19 @@ public static class Trainer
             model.Train();
             var clock = Stopwatch.StartNew();
             double lossSum = 0;
-            long seen = 0, correct = 0;
+            long seen = 0;
             bool cancelled = false;
+            metric.Reset();
             foreach (var batch in loader.GetEpoch(epoch))
             {
                 if (options.Schedule is { PerStep: true } perStep)
                     optimizer.LearningRate = perStep.AtStep(epoch, batch.Index, loader.BatchCount, baseLr);
                 optimizer.ZeroGrad();
-                var logits = model.Forward(batch.Features);
-                double batchLoss = double.CreateChecked(loss.Forward(logits, batch.Labels));
+                var output = model.Forward(batch.Features);
+                double batchLoss = double.CreateChecked(Forward(loss, output, batch));
                 if (!double.IsFinite(batchLoss))
                 {
-                    history.StopReason = "diverged";
+                    history.StopReason = StopReason.Diverged;
                     if (history.BestEpoch >= 0) Restore(weights, best);
                     throw new TrainingDivergedException(
                         $"The training loss became {batchLoss} at epoch {epoch}, batch {batch.Index} (learning rate {optimizer.LearningRate}); " +
@@ -121,7 +135,7 @@ public static class Trainer
 
                 lossSum += batchLoss * batch.Size;
                 seen += batch.Size;
-                correct += CountCorrect(loss.Probabilities, batch.Labels);
+                metric.Update(output, batch);
                 observer?.OnBatchEnd(epoch, batch.Index, loader.BatchCount, lossSum / seen, seen);
                 if (options.CancellationToken.IsCancellationRequested && batch.Index < loader.BatchCount - 1)
                 {
@@ -132,17 +146,15 @@ public static class Trainer
             double trainSeconds = clock.Elapsed.TotalSeconds;
             if (cancelled && seen < train.Count / 2)
             {
-                history.StopReason = "cancelled";
+                history.StopReason = StopReason.Cancelled;
                 break;
             }
 
-            double valLoss = double.NaN, valAcc = double.NaN;
+            double trainMetric = metric.Value;
+            double valLoss = double.NaN, valMetric = double.NaN;
             if (validation is not null && validation.Count > 0)
-            {
-                var m = Evaluate(model, loss, validation, options.EvaluationBatchSize, classes);
-                (valLoss, valAcc) = (m.Loss, m.Accuracy);
-            }
-            var record = new EpochRecord(epoch, lossSum / seen, (double)correct / seen, valLoss, valAcc, optimizer.LearningRate, trainSeconds);
+                (valLoss, valMetric) = EvaluateLoss(model, loss, validation, options.EvaluationBatchSize, metric);
+            var record = new EpochRecord(epoch, lossSum / seen, trainMetric, valLoss, valMetric, optimizer.LearningRate, trainSeconds);
             double monitored = double.IsNaN(valLoss) ? record.TrainLoss : valLoss;
 
             if (cancelled)
@@ -154,7 +166,7 @@ public static class Trainer
                 var partial = history.Clone();
                 partial.Add(record);
                 if (first) partial.BestEpoch = epoch;
-                partial.StopReason = "cancelled";
+                partial.StopReason = StopReason.Cancelled;
                 observer?.OnEpochEnd(record, first);
                 if (options.RestoreBestWeights && !first) Restore(weights, best);
                 return partial;
@@ -177,13 +189,65 @@ public static class Trainer
 
             if (options.CancellationToken.IsCancellationRequested)
             {
-                history.StopReason = "cancelled";
+                history.StopReason = StopReason.Cancelled;
                 break;
             }
-            if (state.StoppedEarly(options.Patience)) history.StopReason = "early stopping";
+            if (state.StoppedEarly(options.Patience)) history.StopReason = StopReason.EarlyStopping;
         }
         if (options.RestoreBestWeights && history.BestEpoch >= 0) Restore(weights, best);
         return history;
+    }
+
+    /// <summary>
+    /// The mean <paramref name="loss"/> and <paramref name="metric"/> of <paramref name="model"/> on <paramref name="data"/>,
+    /// in evaluation mode (classification or regression).
+    /// </summary>
+    public static (double Loss, double Metric) EvaluateLoss<T>(Module<T> model, Loss<T> loss, Dataset<T> data, int batchSize, Metric<T> metric)
+        where T : unmanaged, IFloatingPointIeee754<T>
+    {
+        CheckLossFitsData(loss, data);
+        bool wasTraining = model.IsTraining;
+        model.Eval();
+        try
+        {
+            metric.Reset();
+            double lossSum = 0;
+            var loader = new DataLoader<T>(data, batchSize, shuffle: false);
+            foreach (var batch in loader.GetEpoch(0))
+            {
+                var output = model.Forward(batch.Features);
+                lossSum += double.CreateChecked(Forward(loss, output, batch)) * batch.Size;
+                metric.Update(output, batch);
+            }
+            return (lossSum / Math.Max(1, data.Count), metric.Value);
+        }
+        finally
+        {
+            model.Train(wasTraining);
+        }
+    }
+
+    /// <summary>The model's raw outputs (N, K) for <paramref name="features"/> (N, …), in evaluation mode (regression predictions, logits).</summary>
+    public static Tensor<T> PredictOutputs<T>(Module<T> model, Tensor<T> features, int batchSize = 1000) where T : unmanaged, IFloatingPointIeee754<T>
+    {
+        bool wasTraining = model.IsTraining;
+        model.Eval();
+        try
+        {
+            Tensor<T>? result = null;
+            for (int start = 0; start < features.Rows; start += batchSize)
+            {
+                int size = Math.Min(batchSize, features.Rows - start);
+                var output = model.Forward(features.RowRange(start, size));
+                result ??= new Tensor<T>(features.Rows, output.RowLength);
+                output.ReadOnlySpan.CopyTo(result.Span.Slice(start * result.RowLength, output.Length));
+            }
+            return result ?? new Tensor<T>(0, 0);
+        }
+        finally
+        {
+            model.Train(wasTraining);
+        }
     }
 
     /// <summary>Loss, accuracy, confusion matrix and per-class metrics of <paramref name="model"/> on <paramref name="data"/>, in evaluation mode.</summary>
@@ -246,13 +310,18 @@ public static class Trainer
         return best;
     }
 
-    private static long CountCorrect<T>(Tensor<T> probabilities, ReadOnlySpan<int> labels) where T : unmanaged, IFloatingPointIeee754<T>
+    /// <summary>Cross-entropy takes the batch's labels; every other loss its targets.</summary>
+    private static T Forward<T>(Loss<T> loss, Tensor<T> output, in Batch<T> batch) where T : unmanaged, IFloatingPointIeee754<T> =>
+        batch.Targets is null && loss is CrossEntropyLoss<T> ce ? ce.Forward(output, batch.Labels) : loss.Forward(output, batch.Targets!);
+
+    private static void CheckLossFitsData<T>(Loss<T> loss, Dataset<T> data) where T : unmanaged, IFloatingPointIeee754<T>
     {
-        long correct = 0;
-        for (int i = 0; i < labels.Length; i++)
-            if (ArgMax<T>(probabilities.Row(i)) == labels[i]) correct++;
-        return correct;
+        if (data.Targets is null && loss is not CrossEntropyLoss<T>)
+            throw new ArgumentException($"Trainer: {loss} needs regression targets, but the data set holds class labels ({data.NumClasses} classes); use CrossEntropyLoss or a data set with targets.");
     }
+
+    private static Metric<T> DefaultMetric<T>(Loss<T> loss, Dataset<T> data) where T : unmanaged, IFloatingPointIeee754<T> =>
+        data.Targets is null ? new Accuracy<T>() : new MeanAbsoluteError<T>();
 
     private static void Restore<T>(Tensor<T>[] weights, IReadOnlyList<Tensor<T>> saved) where T : unmanaged, IFloatingPointIeee754<T>
     {

@@ -64,7 +64,7 @@ public sealed class TrainingCheckpointTests : IDisposable
         using var cts = new CancellationTokenSource();
         var cut = Trainer.Fit(first, new CrossEntropyLoss<float>(0.1), adam1, s_train, s_validation, Options(cts.Token),
             new SaveAndStop(path, stopAfter, first, adam1, () => state1, cts), state: state1);
-        Assert.Equal("cancelled", cut.StopReason);
+        Assert.Equal(StopReason.Cancelled, cut.StopReason);
         Assert.Equal(stopAfter, cut.Epochs.Count);
 
         var resumed = Net(99); // other initial weights and another dropout seed: everything must come from the file
@@ -108,7 +108,7 @@ public sealed class TrainingCheckpointTests : IDisposable
         var straight = Net(5);
         var sgd = new SGD<float>(straight.Parameters(), 0.1, momentum: 0.9);
         var expected = Trainer.Fit(straight, new CrossEntropyLoss<float>(), sgd, s_train, flipped, options);
-        Assert.Equal("early stopping", expected.StopReason);
+        Assert.Equal(StopReason.EarlyStopping, expected.StopReason);
         int stoppedAt = expected.Epochs.Count;
         Assert.True(stoppedAt < 20);
 
@@ -127,7 +127,7 @@ public sealed class TrainingCheckpointTests : IDisposable
             var state = TrainingCheckpoint.Load(path, resumed, sgd2);
             long stepsBefore = sgd2.StepCount;
             var history = Trainer.Fit(resumed, new CrossEntropyLoss<float>(), sgd2, s_train, flipped, options, state: state);
-            Assert.Equal("early stopping", history.StopReason);
+            Assert.Equal(StopReason.EarlyStopping, history.StopReason);
             Assert.Equal(WithoutTimes(expected), WithoutTimes(history));
             if (stopAfter == stoppedAt) Assert.Equal(stepsBefore, sgd2.StepCount); // nothing left to run
             Assert.Equal(straight.StateDict().SelectMany(s => s.Tensor.ToArray()), resumed.StateDict().SelectMany(s => s.Tensor.ToArray()));
@@ -142,7 +142,7 @@ public sealed class TrainingCheckpointTests : IDisposable
         using var cts = new CancellationTokenSource();
         var history = Trainer.Fit(model, new CrossEntropyLoss<float>(), new Adam<float>(model.Parameters(), 0.01), s_train, s_validation,
             Options(cts.Token) with { BatchSize = 8 }, new CancelAtBatch(epoch: 1, batch: 25, cts), state: state);
-        Assert.Equal("cancelled", history.StopReason);
+        Assert.Equal(StopReason.Cancelled, history.StopReason);
         Assert.Equal(2, history.Epochs.Count);       // epoch 0, and 26 of 30 batches of epoch 1
         Assert.Equal(1, state.NextEpoch);
         Assert.Single(state.History.Epochs);

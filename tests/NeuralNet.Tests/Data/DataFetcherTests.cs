@@ -1,5 +1,6 @@
 using System.Formats.Tar;
 using System.IO.Compression;
+using NeuralNet.Cli.Fetching;
 using NeuralNet.Data;
 
 namespace NeuralNet.Tests.Data;

@@ -81,6 +81,21 @@ public class GradCheckTests
         AssertPasses(Check.Check(null, new MSELoss<double>(), Tensor<double>.RandomNormal(rng, 0, 1, 4, 3), Tensor<double>.RandomNormal(rng, 0, 1, 4, 3)));
     }
 
+    [Theory]
+    [InlineData(1.0)]
+    [InlineData(0.3)]
+    public void Huber_gradient_matches_in_both_regimes(double delta)
+    {
+        var rng = new Rng(6);
+        // Differences of about ±2 fall on both sides of δ; none within the probe's reach of ±δ (the kink of ℓ'').
+        var x = Tensor<double>.RandomNormal(rng, 0, 2, 5, 3);
+        var t = Tensor<double>.RandomNormal(rng, 0, 1, 5, 3);
+        var xs = x.Span;
+        for (int i = 0; i < xs.Length; i++)
+            if (Math.Abs(Math.Abs(xs[i] - t[i / 3, i % 3]) - delta) < 0.05) xs[i] += 0.2;
+        AssertPasses(Check.Check(null, new HuberLoss<double>(delta), x, t));
+    }
+
     [Fact]
     public void BCEWithLogits_gradient_matches()
     {

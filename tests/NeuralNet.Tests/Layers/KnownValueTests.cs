@@ -1,3 +1,5 @@
+using NeuralNet.Training;
+using NeuralNet.Data;
 using NeuralNet.Activations;
 using NeuralNet.Layers;
 using NeuralNet.Losses;
@@ -77,6 +79,37 @@ public class KnownValueTests
         float valueF = lossF.Forward(Tensor<float>.FromArray([(float)scale, 0, (float)-scale, (float)scale - 1], 1, 4), [0]);
         Assert.True(float.IsFinite(valueF));
         Assert.All(lossF.Backward().ToArray(), g => Assert.True(float.IsFinite(g)));
+    }
+
+    [Fact]
+    public void Huber_is_half_the_square_inside_delta_and_linear_outside()
+    {
+        var loss = new HuberLoss<double>(1.0);
+        // d = [0.5, −3]: ℓ = [½·0.25, 1·(3 − ½)] = [0.125, 2.5]; L = 2.625/2
+        double l = loss.Forward(Tensor<double>.FromArray([1.5, -1], 1, 2), Tensor<double>.FromArray([1, 2], 1, 2));
+        Assert.Equal(1.3125, l, 12);
+        // ∂L/∂x = clamp(d, −1, 1)/2 = [0.25, −0.5]
+        Assert.Equal([0.25, -0.5], loss.Backward().ToArray());
+        Assert.Throws<ArgumentOutOfRangeException>(() => new HuberLoss<double>(0));
+    }
+
+    [Fact]
+    public void Mae_and_r2_match_hand_computed_values()
+    {
+        // t = [1, 2, 3, 4], y = [1, 2, 4, 2]: MAE = (0 + 0 + 1 + 2)/4; SSE = 5, SST = 5, R² = 0
+        var x = Tensor<double>.Zeros(4, 1);
+        var data = new Dataset<double>(x, Tensor<double>.FromArray([1, 2, 3, 4], 4, 1));
+        var y = Tensor<double>.FromArray([1, 2, 4, 2], 4, 1);
+        var batch = new DataLoader<double>(data, 4, shuffle: false).GetBatch(0);
+        var mae = new MeanAbsoluteError<double>();
+        var r2 = new R2Score<double>();
+        mae.Update(y, batch);
+        r2.Update(y, batch);
+        Assert.Equal(0.75, mae.Value, 12);
+        Assert.Equal(0.0, r2.Value, 12);
+        r2.Reset();
+        r2.Update(data.Targets!, batch);
+        Assert.Equal(1.0, r2.Value, 12);
     }
 
     [Fact]

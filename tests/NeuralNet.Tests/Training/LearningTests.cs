@@ -33,6 +33,50 @@ public class LearningTests(ITestOutputHelper output)
         Assert.True(history.Epochs[^1].TrainLoss < 0.05, $"final loss {history.Epochs[^1].TrainLoss}");
     }
 
+    [Theory]
+    [InlineData("mse")]
+    [InlineData("huber")]
+    public void Fit_with_a_regression_loss_learns_a_noisy_nonlinear_function(string lossName)
+    {
+        // t = sin(2x₀) + x₁² + noise: a 2-32-1 tanh network reaches R² > 0.9 on held-out points.
+        var rng = new Rng(7);
+        var x = Tensor<double>.RandomUniform(rng, -1.5, 1.5, 400, 2);
+        var t = new Tensor<double>(400, 1);
+        for (int i = 0; i < 400; i++) t[i, 0] = Math.Sin(2 * x[i, 0]) + x[i, 1] * x[i, 1] + 0.05 * rng.NextNormal();
+        var (train, val) = new Dataset<double>(x, t).Split(0.25, seed: 1);
+        Assert.NotNull(val.Targets);
+        var model = new Sequential<double>(
+            new Linear<double>(2, 32, InitFns.XavierUniform(), rng: new Rng(8)), new Tanh<double>(),
+            new Linear<double>(32, 1, InitFns.XavierUniform(), rng: new Rng(9)));
+        Loss<double> loss = lossName == "mse" ? new MSELoss<double>() : new HuberLoss<double>(0.5);
+        var history = Trainer.Fit(model, loss, new Adam<double>(model.Parameters(), 0.01), train, val,
+            new TrainerOptions { Epochs = 150, BatchSize = 32, Seed = 3 }, metric: new R2Score<double>());
+        Assert.Equal("r2", history.MetricName);
+        var (_, r2) = Trainer.EvaluateLoss(model, loss, val, 1000, new R2Score<double>());
+        output.WriteLine($"{lossName}: validation R² {r2:F4}, best epoch {history.BestEpoch}");
+        Assert.True(r2 > 0.9, $"validation R² {r2}");
+        Assert.Contains("train_r2", history.ToCsv(), StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public void Fit_refuses_a_regression_loss_on_class_labels()
+    {
+        var data = ToyDatasets.Xor<double>();
+        var model = new Sequential<double>(new Linear<double>(2, 2, InitFns.XavierUniform(), rng: new Rng(3)));
+        var e = Assert.Throws<ArgumentException>(() => Trainer.Fit(model, new MSELoss<double>(), new SGD<double>(model.Parameters(), 0.1), data, null,
+            new TrainerOptions { Epochs = 1 }));
+        Assert.Contains("MSELoss", e.Message, StringComparison.Ordinal);
+        Assert.Contains("class labels", e.Message, StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public void Stop_reasons_are_written_as_before()
+    {
+        Assert.Equal(["completed", "early stopping", "cancelled", "diverged"], Enum.GetValues<StopReason>().Select(r => r.ToText()));
+        Assert.All(Enum.GetValues<StopReason>(), r => Assert.Equal(r, StopReasonText.Parse(r.ToText())));
+        Assert.Contains("\"stop_reason\": \"completed\"", new History().ToJson(), StringComparison.Ordinal);
+    }
+
     [Fact]
     public void A_2_100_3_relu_network_fits_the_spiral()
     {
@@ -128,7 +172,7 @@ public class LearningTests(ITestOutputHelper output)
         var loss = new CrossEntropyLoss<double>();
         var history = Trainer.Fit(model, loss, new Adam<double>(model.Parameters(), 0.05), train, val,
             new TrainerOptions { Epochs = 400, BatchSize = 32, Patience = 10, Seed = 1 });
-        Assert.Equal("early stopping", history.StopReason);
+        Assert.Equal(StopReason.EarlyStopping, history.StopReason);
         Assert.Equal(history.BestEpoch + 10, history.Epochs[^1].Epoch);
         double bestVal = history.Epochs.Min(e => e.ValidationLoss);
         Assert.Equal(bestVal, history.Epochs.Single(e => e.Epoch == history.BestEpoch).ValidationLoss);
@@ -144,7 +188,7 @@ public class LearningTests(ITestOutputHelper output)
         var e = Assert.Throws<TrainingDivergedException>(() => Trainer.Fit(model, new CrossEntropyLoss<double>(),
             new SGD<double>(model.Parameters(), 1e300), data, null, new TrainerOptions { Epochs = 50, BatchSize = 150 }));
         Assert.Contains("became", e.Message);
-        Assert.Equal("diverged", e.History.StopReason);
+        Assert.Equal(StopReason.Diverged, e.History.StopReason);
         Assert.All(model.Parameters().SelectMany(p => p.Value.ToArray()), v => Assert.True(double.IsFinite(v) || e.History.BestEpoch < 0));
     }
 
@@ -170,7 +214,7 @@ public class LearningTests(ITestOutputHelper output)
         var observer = new CancelAt(epoch: 2, batch: 3, cts);
         var history = Trainer.Fit(model, new CrossEntropyLoss<float>(), new SGD<float>(model.Parameters(), 0.1), data, data,
             new TrainerOptions { Epochs = 10, BatchSize = 16, CancellationToken = cts.Token }, observer);
-        Assert.Equal("cancelled", history.StopReason);
+        Assert.Equal(StopReason.Cancelled, history.StopReason);
         Assert.Equal(2, history.Epochs.Count);           // epochs 0 and 1; epoch 2 was cut after 4 of 25 batches
         Assert.Equal(4, observer.BatchesInLastEpoch);
         Assert.InRange(history.BestEpoch, 0, 1);

@@ -1,9 +1,10 @@
+using NeuralNet.Data;
 using System.Diagnostics;
 using System.Formats.Tar;
 using System.IO.Compression;
 using System.Security.Cryptography;
 
-namespace NeuralNet.Data;
+namespace NeuralNet.Cli.Fetching;
 
 /// <summary>
 /// Finds a data set's folder (the four IDX files that <see cref="Mnist.Load"/> reads), fetching it into the user

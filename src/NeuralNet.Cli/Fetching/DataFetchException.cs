@@ -1,4 +1,4 @@
-namespace NeuralNet.Data;
+namespace NeuralNet.Cli.Fetching;
 
 /// <summary>
 /// Thrown by <see cref="DataFetcher.Locate"/> when no source could provide a data set. The message lists every

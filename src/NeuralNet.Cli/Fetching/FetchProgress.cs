@@ -1,4 +1,4 @@
-namespace NeuralNet.Data;
+namespace NeuralNet.Cli.Fetching;
 
 /// <summary>
 /// A report from <see cref="DataFetcher"/>: either bytes of <see cref="FileName"/> obtained so far from

@@ -1,4 +1,4 @@
-namespace NeuralNet.Data;
+namespace NeuralNet.Cli.Fetching;
 
 /// <summary>
 /// Where <see cref="DataFetcher"/> looks for data sets and how it fetches them. The defaults are the real places
