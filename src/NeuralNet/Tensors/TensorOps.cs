@@ -34,6 +34,12 @@ public static partial class TensorOps
     /// <summary>The widest instruction set this CPU and runtime support.</summary>
     public static SimdLevel BestInstructionSet => Simd.Best;
 
+    /// <summary>
+    /// The instruction set named <paramref name="name"/> (<c>scalar</c>, <c>avx2</c>, <c>avx512</c>, any case), capped at
+    /// <see cref="BestInstructionSet"/>; null for another name. <c>nn</c> applies <c>NN_MAX_ISA</c> with it.
+    /// </summary>
+    public static SimdLevel? ParseInstructionSet(string name) => Simd.Parse(name);
+
     /// <summary>A short name of <see cref="InstructionSet"/> for reports, e.g. "AVX2+FMA" or "AVX-512F".</summary>
     public static string InstructionSetName => Simd.Describe(Simd.Active);
 

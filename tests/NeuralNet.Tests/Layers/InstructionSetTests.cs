@@ -258,4 +258,16 @@ public class InstructionSetTests
         }
         return results;
     }
+
+    [Theory]
+    [InlineData("scalar", SimdLevel.Scalar)]
+    [InlineData(" AVX2 ", SimdLevel.Vector256)]
+    [InlineData("vector256", SimdLevel.Vector256)]
+    [InlineData("avx512", SimdLevel.Vector512)]
+    public void Instruction_set_names_parse_capped_at_what_this_machine_runs(string name, SimdLevel named)
+    {
+        var expected = named < TensorOps.BestInstructionSet ? named : TensorOps.BestInstructionSet;
+        Assert.Equal(expected, TensorOps.ParseInstructionSet(name));
+        Assert.Null(TensorOps.ParseInstructionSet("sse9"));
+    }
 }

@@ -24,7 +24,7 @@ public enum SimdLevel
 /// </summary>
 public static class Simd
 {
-    private static SimdLevel s_active = FromEnvironment(Detect()) ?? Preferred(Detect());
+    private static SimdLevel s_active = Preferred(Detect());
 
     /// <summary>
     /// The widest level this process can run: Vector512 needs AVX-512F (off with <c>DOTNET_EnableAVX512=0</c>), Vector256
@@ -39,7 +39,7 @@ public static class Simd
     /// The level the kernels use now. The default is <see cref="Best"/>, except on AMD processors up to Zen 4 (family
     /// 0x19), which run a 512-bit instruction as two 256-bit halves: there 512-bit code has no more arithmetic
     /// throughput, and on an EPYC (Zen 4) it measured the same as 256-bit code for the MLP and CNN training steps and
-    /// slower for memory-bound and exp-based loops, so Vector256 is the default. <c>NN_MAX_ISA</c> or this setter
+    /// slower for memory-bound and exp-based loops, so Vector256 is the default. This setter (the tools: <c>NN_MAX_ISA</c>)
     /// override the choice.
     /// </summary>
     public static SimdLevel Active
@@ -74,19 +74,20 @@ public static class Simd
     };
 
     /// <summary>
-    /// <c>NN_MAX_ISA</c> = <c>scalar</c>, <c>avx2</c> or <c>avx512</c> sets the starting level (capped at what the machine
-    /// runs; named after oneDNN's <c>ONEDNN_MAX_CPU_ISA</c>), so a whole program or benchmark can be run on any path.
+    /// The level named <paramref name="name"/> — <c>scalar</c>, <c>avx2</c> (or <c>vector256</c>), <c>avx512</c> (or
+    /// <c>vector512</c>), any case — capped at <see cref="Best"/>; null for another name. The tools read it from
+    /// <c>NN_MAX_ISA</c> (named after oneDNN's <c>ONEDNN_MAX_CPU_ISA</c>), so a whole run can take any path.
     /// </summary>
-    private static SimdLevel? FromEnvironment(SimdLevel best)
+    public static SimdLevel? Parse(string name)
     {
-        SimdLevel? cap = Environment.GetEnvironmentVariable("NN_MAX_ISA")?.Trim().ToLowerInvariant() switch
+        SimdLevel? cap = name.Trim().ToLowerInvariant() switch
         {
             "scalar" => SimdLevel.Scalar,
             "avx2" or "vector256" => SimdLevel.Vector256,
             "avx512" or "vector512" => SimdLevel.Vector512,
             _ => null,
         };
-        return cap is { } c ? (c < best ? c : best) : null;
+        return cap is { } c ? (c < Best ? c : Best) : null;
     }
 
     /// <summary>Vector256 instead of Vector512 on AMD family 0x19 and older (Zen 4 splits 512-bit operations in two).</summary>
