@@ -16,45 +16,15 @@ public static class UpdateDriver
     /// <summary>
     /// Runs <paramref name="op"/> over θ and g. The states are packed: s₀, s₁, s₂ in that order are θ's length until the
     /// first empty one, and the rest are empty too (a state the optimizer does not keep: the operator sees zeros and
-    /// nothing is stored). Each count of states gets its own loop, without branches. A long tensor (a first layer's
-    /// weights) is cut into parts of whole cache lines run on the kernels' threads: every element is computed by the
-    /// same code as in one piece, so the bytes do not depend on the thread count.
+    /// nothing is stored). Each count of states gets its own loop, without branches.
     /// </summary>
-    public static unsafe void Update<T, TOp>(TOp op, Span<T> theta, ReadOnlySpan<T> grad, Span<T> s0, Span<T> s1, Span<T> s2)
+    public static void Update<T, TOp>(TOp op, Span<T> theta, ReadOnlySpan<T> grad, Span<T> s0, Span<T> s1, Span<T> s2)
         where T : unmanaged, IFloatingPointIeee754<T> where TOp : struct, IUpdateOperator<T>
     {
         Debug.Assert(grad.Length == theta.Length);
         Debug.Assert(s0.IsEmpty ? s1.IsEmpty && s2.IsEmpty : s0.Length == theta.Length);
         Debug.Assert(s1.IsEmpty ? s2.IsEmpty : s1.Length == theta.Length);
         Debug.Assert(s2.IsEmpty || s2.Length == theta.Length);
-        int parts = Math.Min(4 * Parallelism.MaxThreads, theta.Length / MinPart);
-        if (parts > 1)
-        {
-            fixed (T* pt = theta, pg = grad, p0 = s0, p1 = s1, p2 = s2)
-            {
-                var job = Job<T, TOp>.ForThisThread;
-                job.Op = op;
-                job.Theta = pt;
-                job.Grad = pg;
-                job.S0 = p0;
-                job.S1 = p1;
-                job.S2 = p2;
-                job.Length = theta.Length;
-                // Parts are whole multiples of 64 elements, so each vector covers the same elements as in one piece.
-                job.PartSize = (theta.Length / parts + 63) & ~63;
-                Parallelism.Run(job, (theta.Length + job.PartSize - 1) / job.PartSize);
-            }
-            return;
-        }
-        UpdateSerial(op, theta, grad, s0, s1, s2);
-    }
-
-    /// <summary>Below this many elements per part a step runs on one thread (a part costs a few microseconds to hand over).</summary>
-    private const int MinPart = 1 << 14;
-
-    private static void UpdateSerial<T, TOp>(TOp op, Span<T> theta, ReadOnlySpan<T> grad, Span<T> s0, Span<T> s1, Span<T> s2)
-        where T : unmanaged, IFloatingPointIeee754<T> where TOp : struct, IUpdateOperator<T>
-    {
         if (!s2.IsEmpty) Run<T, TOp, Three>(op, theta, grad, s0, s1, s2);
         else if (!s1.IsEmpty) Run<T, TOp, Two>(op, theta, grad, s0, s1, s2);
         else if (!s0.IsEmpty) Run<T, TOp, One>(op, theta, grad, s0, s1, s2);
@@ -108,26 +78,6 @@ public static class UpdateDriver
             if (TStates.Count > 0) Unsafe.Add(ref r0, i) = a;
             if (TStates.Count > 1) Unsafe.Add(ref r1, i) = b;
             if (TStates.Count > 2) Unsafe.Add(ref r2, i) = c;
-        }
-    }
-
-    /// <summary>One parallel update's operands, shared by the threads running its parts; one per calling thread.</summary>
-    private sealed unsafe class Job<T, TOp> : IParallelWork
-        where T : unmanaged, IFloatingPointIeee754<T> where TOp : struct, IUpdateOperator<T>
-    {
-        [ThreadStatic] private static Job<T, TOp>? t_job;
-
-        public static Job<T, TOp> ForThisThread => t_job ??= new Job<T, TOp>();
-
-        public TOp Op;
-        public T* Theta, Grad, S0, S1, S2;
-        public int Length, PartSize;
-
-        public void Execute(int part)
-        {
-            int start = part * PartSize, length = Math.Min(PartSize, Length - start);
-            Span<T> State(T* s) => s == null ? default : new Span<T>(s + start, length);
-            UpdateSerial(Op, new Span<T>(Theta + start, length), new ReadOnlySpan<T>(Grad + start, length), State(S0), State(S1), State(S2));
         }
     }
 
