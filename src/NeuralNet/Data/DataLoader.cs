@@ -21,6 +21,11 @@ public sealed class DataLoader<T> where T : unmanaged, IFloatingPointIeee754<T>
     private readonly Tensor<T>?[] _targetViews;
     private readonly Rng _rng = new(0);
 
+    /// <summary>
+    /// Batches of <paramref name="batchSize"/> (≥ 1) rows of <paramref name="data"/>. With <paramref name="shuffle"/> (default
+    /// true) each epoch visits the rows in an order seeded by (<paramref name="seed"/>, epoch); <paramref name="dropLast"/> skips a
+    /// short last batch; <paramref name="transform"/> (augmentation, null for none) needs <paramref name="shuffle"/> = true.
+    /// </summary>
     public DataLoader(Dataset<T> data, int batchSize, bool shuffle = true, bool dropLast = false, ulong seed = 0,
         Action<Tensor<T>, Rng>? transform = null)
     {
@@ -48,15 +53,19 @@ public sealed class DataLoader<T> where T : unmanaged, IFloatingPointIeee754<T>
         }
     }
 
+    /// <summary>The data set the batches are drawn from.</summary>
     public Dataset<T> Data { get; }
 
+    /// <summary>Rows per batch (≥ 1); the last batch may be smaller unless <see cref="DropLast"/>.</summary>
     public int BatchSize { get; }
 
+    /// <summary>True: each epoch visits the rows in a new order and batches are gathered copies; false: batches are views of consecutive rows.</summary>
     public bool Shuffle { get; }
 
     /// <summary>When true, a last batch smaller than <see cref="BatchSize"/> is skipped.</summary>
     public bool DropLast { get; }
 
+    /// <summary>Seeds each epoch's shuffle together with the epoch index, so the order of epoch e depends on (Seed, e) alone (default 0).</summary>
     public ulong Seed { get; }
 
     /// <summary>Applied in place to each gathered batch (augmentation), with the epoch's random source; null for none.</summary>
@@ -112,6 +121,7 @@ public sealed class DataLoader<T> where T : unmanaged, IFloatingPointIeee754<T>
     /// <summary>The batches of one epoch; a struct enumerable, so <c>foreach</c> allocates nothing.</summary>
     public readonly struct Epoch(DataLoader<T> loader)
     {
+        /// <summary>An enumerator over the epoch's <see cref="DataLoader{T}.BatchCount"/> batches.</summary>
         public Enumerator GetEnumerator() => new(loader);
     }
 
@@ -120,8 +130,10 @@ public sealed class DataLoader<T> where T : unmanaged, IFloatingPointIeee754<T>
     {
         private int _index = -1;
 
+        /// <summary>The batch the last <see cref="MoveNext"/> moved to; with shuffling, its tensors are overwritten by the next call.</summary>
         public Batch<T> Current { get; private set; }
 
+        /// <summary>Advances to the next batch; false after the last.</summary>
         public bool MoveNext()
         {
             if (++_index >= loader.BatchCount) return false;

@@ -157,5 +157,6 @@ public sealed class Dataset<T> where T : unmanaged, IFloatingPointIeee754<T>
         return (train, validation);
     }
 
+    /// <summary>Size, sample shape and classes: <c>Dataset(60000 samples of (784,), 10 classes)</c>.</summary>
     public override string ToString() => $"Dataset({Count} samples of {Shape.Format(SampleShape)}, {NumClasses} classes)";
 }

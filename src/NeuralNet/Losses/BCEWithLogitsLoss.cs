@@ -18,6 +18,7 @@ public sealed class BCEWithLogitsLoss<T> : Loss<T> where T : unmanaged, IFloatin
     private Tensor<T>? _target;
     private Tensor<T>? _grad;
 
+    /// <summary>L = (1/M)·Σᵢ [max(xᵢ, 0) − xᵢ·tᵢ + log(1 + e^(−|xᵢ|))]; returns L. x (logits), t ∈ [0, 1]: same shape, M elements.</summary>
     public override T Forward(Tensor<T> input, Tensor<T> target)
     {
         ShapeMismatchException.ThrowIfDifferent("BCEWithLogitsLoss.Forward", input.Shape, target.Shape, "input", "target");
@@ -33,6 +34,7 @@ public sealed class BCEWithLogitsLoss<T> : Loss<T> where T : unmanaged, IFloatin
         return T.CreateChecked(sum / Math.Max(1, x.Length));
     }
 
+    /// <summary>dxᵢ = (σ(xᵢ) − tᵢ)/M, x's shape.</summary>
     public override Tensor<T> Backward()
     {
         if (_input is null) throw new InvalidOperationException("BCEWithLogitsLoss.Backward was called before Forward.");
@@ -50,5 +52,6 @@ public sealed class BCEWithLogitsLoss<T> : Loss<T> where T : unmanaged, IFloatin
         return g;
     }
 
+    /// <summary>A one-line description, PyTorch style: <c>BCEWithLogitsLoss()</c>.</summary>
     public override string ToString() => "BCEWithLogitsLoss()";
 }

@@ -158,5 +158,6 @@ public class CrossEntropyLoss<T> : Loss<T> where T : unmanaged, IFloatingPointIe
         return logits.Shape[0];
     }
 
+    /// <summary>A one-line description, PyTorch style: <c>CrossEntropyLoss(label_smoothing=0.1)</c>.</summary>
     public override string ToString() => string.Create(CultureInfo.InvariantCulture, $"CrossEntropyLoss(label_smoothing={LabelSmoothing})");
 }

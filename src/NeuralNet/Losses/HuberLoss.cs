@@ -26,6 +26,7 @@ public sealed class HuberLoss<T> : Loss<T> where T : unmanaged, IFloatingPointIe
     /// <summary>δ: where the loss turns from quadratic to linear.</summary>
     public double Delta { get; }
 
+    /// <summary>L = (1/M)·Σᵢ ℓᵢ, ℓᵢ = ½dᵢ² if |dᵢ| ≤ δ else δ(|dᵢ| − ½δ), dᵢ = xᵢ − tᵢ; returns L. x, t: same shape, M elements.</summary>
     public override T Forward(Tensor<T> input, Tensor<T> target)
     {
         ShapeMismatchException.ThrowIfDifferent("HuberLoss.Forward", input.Shape, target.Shape, "input", "target");
@@ -41,6 +42,7 @@ public sealed class HuberLoss<T> : Loss<T> where T : unmanaged, IFloatingPointIe
         return T.CreateChecked(sum / Math.Max(1, x.Length));
     }
 
+    /// <summary>dxᵢ = clamp(xᵢ − tᵢ, −δ, δ)/M, x's shape.</summary>
     public override Tensor<T> Backward()
     {
         if (_input is null) throw new InvalidOperationException("HuberLoss.Backward was called before Forward.");
@@ -52,5 +54,6 @@ public sealed class HuberLoss<T> : Loss<T> where T : unmanaged, IFloatingPointIe
         return g;
     }
 
+    /// <summary>A one-line description, PyTorch style: <c>HuberLoss(delta=1)</c>.</summary>
     public override string ToString() => string.Create(CultureInfo.InvariantCulture, $"HuberLoss(delta={Delta})");
 }

@@ -13,6 +13,7 @@ public sealed class MSELoss<T> : Loss<T> where T : unmanaged, IFloatingPointIeee
     private Tensor<T>? _target;
     private Tensor<T>? _grad;
 
+    /// <summary>L = (1/M)·Σᵢ (xᵢ − tᵢ)²; returns L. x, t: same shape, M elements.</summary>
     public override T Forward(Tensor<T> input, Tensor<T> target)
     {
         ShapeMismatchException.ThrowIfDifferent("MSELoss.Forward", input.Shape, target.Shape, "input", "target");
@@ -28,6 +29,7 @@ public sealed class MSELoss<T> : Loss<T> where T : unmanaged, IFloatingPointIeee
         return T.CreateChecked(sum / Math.Max(1, x.Length));
     }
 
+    /// <summary>dxᵢ = 2(xᵢ − tᵢ)/M, x's shape.</summary>
     public override Tensor<T> Backward()
     {
         if (_input is null) throw new InvalidOperationException("MSELoss.Backward was called before Forward.");
@@ -39,5 +41,6 @@ public sealed class MSELoss<T> : Loss<T> where T : unmanaged, IFloatingPointIeee
         return g;
     }
 
+    /// <summary>A one-line description, PyTorch style: <c>MSELoss()</c>.</summary>
     public override string ToString() => "MSELoss()";
 }

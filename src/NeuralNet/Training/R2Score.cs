@@ -14,12 +14,16 @@ public sealed class R2Score<T> : Metric<T> where T : unmanaged, IFloatingPointIe
     private double[] _sse = [], _sum = [], _sumSq = [];
     private long _n;
 
+    /// <inheritdoc/>
     public override string Name => "r2";
 
+    /// <inheritdoc/>
     public override bool HigherIsBetter => true;
 
+    /// <inheritdoc/>
     public override void Reset() => (_sse, _sum, _sumSq, _n) = ([], [], [], 0);
 
+    /// <summary>Adds, per column j, Σ(yⱼ − tⱼ)², Σtⱼ and Σtⱼ², and the row count; output y and the batch's targets t: (B, K).</summary>
     public override void Update(Tensor<T> output, in Batch<T> batch)
     {
         var targets = TargetsOf(output, batch);
@@ -39,6 +43,7 @@ public sealed class R2Score<T> : Metric<T> where T : unmanaged, IFloatingPointIe
         _n += output.Rows;
     }
 
+    /// <summary>(1/K)·Σⱼ (1 − SSEⱼ/SSTⱼ), SSEⱼ = Σ(yⱼ − tⱼ)², SSTⱼ = Σtⱼ² − (Σtⱼ)²/n; a column with SSTⱼ = 0 scores 1 if SSEⱼ = 0, else 0. NaN before any row.</summary>
     public override double Value
     {
         get

@@ -15,6 +15,7 @@ public sealed record TrainerOptions
     /// <summary>Epochs to train (the last epoch index is Epochs − 1).</summary>
     public int Epochs { get; init; } = 10;
 
+    /// <summary>Training samples per step (≥ 1; default 64).</summary>
     public int BatchSize { get; init; } = 64;
 
     /// <summary>Reshuffle the training set every epoch (seeded by <see cref="Seed"/> and the epoch).</summary>
@@ -23,6 +24,7 @@ public sealed record TrainerOptions
     /// <summary>Skip a last batch smaller than <see cref="BatchSize"/>.</summary>
     public bool DropLast { get; init; }
 
+    /// <summary>Seeds the training set's shuffle: the order of epoch e depends on (Seed, e) alone (default 0).</summary>
     public ulong Seed { get; init; }
 
     /// <summary>Stop when the validation loss has not improved for this many epochs (null: never stop early).</summary>
@@ -50,6 +52,7 @@ public sealed record TrainerOptions
 /// <summary>Thrown when the loss becomes NaN or infinite. The best weights have been restored; the history so far is attached.</summary>
 public sealed class TrainingDivergedException(string message, History history) : Exception(message)
 {
+    /// <summary>The epochs completed before the loss diverged; its StopReason is Diverged.</summary>
     public History History { get; } = history;
 }
 

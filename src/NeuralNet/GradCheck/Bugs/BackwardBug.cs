@@ -18,12 +18,19 @@ namespace NeuralNet.GradCheck.Bugs;
 /// </code></example>
 public sealed class BackwardBug
 {
+    /// <summary><see cref="Linear{T}"/>'s backward forgets db += Σₙ dy.</summary>
     public const string NoBiasGradient = "no-bias-grad";
+    /// <summary><see cref="CrossEntropyLoss{T}"/>'s backward returns dx = p − q, not (p − q)/N: the gradient of the batch's sum, not its mean.</summary>
     public const string CrossEntropyNotAveraged = "ce-not-averaged";
+    /// <summary><see cref="Linear{T}"/>'s dW += dyᵀ·y (its output) instead of dyᵀ·x (its input); square layers only.</summary>
     public const string WeightGradientFromOutput = "weight-grad-from-output";
+    /// <summary><see cref="Softmax{T}"/>'s dxⱼ = dyⱼ·yⱼ(1 − yⱼ), the Jacobian's diagonal only, instead of yⱼ(dyⱼ − ⟨dy, y⟩).</summary>
     public const string SoftmaxDiagonal = "softmax-diagonal";
+    /// <summary><see cref="ReLU{T}"/>'s dx = dy ⊙ [dy &gt; 0], masked by the gradient instead of the input: dy ⊙ [x &gt; 0].</summary>
     public const string ReluMaskFromGradient = "relu-mask-from-grad";
+    /// <summary><see cref="Sigmoid{T}"/>'s dx = dy ⊙ σ(y)(1 − σ(y)), σ' taken at the output, instead of dy ⊙ y(1 − y).</summary>
     public const string SigmoidDerivativeOfOutput = "sigmoid-derivative-of-output";
+    /// <summary><see cref="BatchNorm{T}"/>'s training dx = γ·r·dy, as if the batch mean and variance were constants.</summary>
     public const string BatchNormConstantStatistics = "batchnorm-constant-stats";
 
     private BackwardBug(string name, string layer, string mistake, string symptom)
@@ -104,5 +111,6 @@ public sealed class BackwardBug
     public bool Affects<T>(Module<T> module) where T : unmanaged, IFloatingPointIeee754<T> =>
         module is Sequential<T> s ? s.Modules.Any(Affects) : !ReferenceEquals(Apply(module), module);
 
+    /// <summary>Name, layer and mistake: <c>relu-mask-from-grad (ReLU): dx = dy ⊙ [dy &gt; 0] instead of dy ⊙ [x &gt; 0]</c>.</summary>
     public override string ToString() => $"{Name} ({Layer}): {Mistake}";
 }

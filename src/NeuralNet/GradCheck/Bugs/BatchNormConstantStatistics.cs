@@ -56,6 +56,7 @@ public sealed class BatchNormConstantStatistics<T> : BuggyModule<T, BatchNorm<T>
         return y;
     }
 
+    /// <summary>dγ += Σ dy·x̂ and dβ += Σ dy (right); BUG: dx = γ·r·dy in training too, as if μ and σ² were constants. dx has x's shape.</summary>
     public override Tensor<T> Backward(Tensor<T> gradOutput)
     {
         CheckGradShape(Output, gradOutput);

@@ -46,9 +46,12 @@ public abstract class BuggyModule<T, TLayer> : Module<T>
         return Output;
     }
 
+    /// <summary>The wrapped layer's parameters under its own names ("weight", "bias").</summary>
     protected override IEnumerable<(string Name, Parameter<T> Parameter)> LocalParameters() => Layer.NamedParameters();
 
+    /// <summary>The wrapped layer's buffers under its own names ("running_mean", "running_var").</summary>
     protected override IEnumerable<(string Name, Tensor<T> Buffer)> LocalBuffers() => Layer.NamedBuffers();
 
+    /// <summary>The layer's description and the bug: <c>ReLU() [bug: relu-mask-from-grad]</c>.</summary>
     public override string ToString() => $"{Layer} [bug: {Bug.Name}]";
 }

@@ -27,5 +27,6 @@ public sealed class CrossEntropyLossWithoutMean<T> : CrossEntropyLoss<T> where T
         return g;
     }
 
+    /// <summary>The loss's description and the bug: <c>CrossEntropyLoss(label_smoothing=0) [bug: ce-not-averaged]</c>.</summary>
     public override string ToString() => string.Create(CultureInfo.InvariantCulture, $"{base.ToString()} [bug: {Bug.Name}]");
 }

@@ -20,6 +20,7 @@ public sealed class LinearWeightGradientFromOutput<T> : BuggyModule<T, Linear<T>
             throw new ArgumentException($"{bug.Name}: dyᵀ·y is ({layer.OutFeatures}, {layer.OutFeatures}) but the weight of {layer} is {layer.Weight.Shape}; the bug needs a square layer (in = out).", nameof(layer));
     }
 
+    /// <summary>BUG: dW += dyᵀ·y (out, out) instead of dyᵀ·x; db += Σₙ dy; returns dx = dy·W (N, in) (zeros when the layer's <see cref="Linear{T}.ComputeInputGradient"/> is false).</summary>
     public override Tensor<T> Backward(Tensor<T> gradOutput)
     {
         CheckGradShape(Output, gradOutput);

@@ -15,6 +15,7 @@ public sealed class LinearWithoutBiasGradient<T> : BuggyModule<T, Linear<T>> whe
 
     internal LinearWithoutBiasGradient(Linear<T> layer, BackwardBug bug) : base(layer, bug) { }
 
+    /// <summary>dW += dyᵀ·x; BUG: no db += Σₙ dy; returns dx = dy·W (N, in) (zeros when the layer's <see cref="Linear{T}.ComputeInputGradient"/> is false).</summary>
     public override Tensor<T> Backward(Tensor<T> gradOutput)
     {
         CheckGradShape(Output, gradOutput);

@@ -21,6 +21,7 @@ public sealed class Log<T> : Module<T> where T : unmanaged, IFloatingPointIeee75
     private Tensor<T>? _output;
     private Tensor<T>? _gradInput;
 
+    /// <summary>y = log max(x, 2⁻¹²⁶), elementwise; same shape, overwritten by the next call.</summary>
     public override Tensor<T> Forward(Tensor<T> input)
     {
         _input = input;
@@ -32,6 +33,7 @@ public sealed class Log<T> : Module<T> where T : unmanaged, IFloatingPointIeee75
         return y;
     }
 
+    /// <summary>dx = dy / x (0 where x was floored at 2⁻¹²⁶); same shape.</summary>
     public override Tensor<T> Backward(Tensor<T> gradOutput)
     {
         CheckGradShape(_output, gradOutput);
@@ -43,5 +45,6 @@ public sealed class Log<T> : Module<T> where T : unmanaged, IFloatingPointIeee75
         return dx;
     }
 
+    /// <inheritdoc/>
     public override string ToString() => "Log()";
 }

@@ -14,6 +14,7 @@ public sealed class ReLUMaskFromGradient<T> : BuggyModule<T, ReLU<T>> where T : 
 
     internal ReLUMaskFromGradient(ReLU<T> layer, BackwardBug bug) : base(layer, bug) { }
 
+    /// <summary>BUG: dx = dy ⊙ [dy &gt; 0] = max(dy, 0), where dy ⊙ [x &gt; 0] is right; same shape.</summary>
     public override Tensor<T> Backward(Tensor<T> gradOutput)
     {
         CheckGradShape(Output, gradOutput);

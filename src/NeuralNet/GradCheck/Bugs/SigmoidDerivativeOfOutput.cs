@@ -16,6 +16,7 @@ public sealed class SigmoidDerivativeOfOutput<T> : BuggyModule<T, Sigmoid<T>> wh
 
     internal SigmoidDerivativeOfOutput(Sigmoid<T> layer, BackwardBug bug) : base(layer, bug) { }
 
+    /// <summary>BUG: dx = dy ⊙ σ(y)(1 − σ(y)), where dy ⊙ y(1 − y) is right; same shape.</summary>
     public override Tensor<T> Backward(Tensor<T> gradOutput)
     {
         CheckGradShape(Output, gradOutput);

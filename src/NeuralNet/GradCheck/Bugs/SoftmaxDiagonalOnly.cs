@@ -16,6 +16,7 @@ public sealed class SoftmaxDiagonalOnly<T> : BuggyModule<T, Softmax<T>> where T 
 
     internal SoftmaxDiagonalOnly(Softmax<T> layer, BackwardBug bug) : base(layer, bug) { }
 
+    /// <summary>BUG: dxⱼ = dyⱼ·yⱼ(1 − yⱼ), the Jacobian's diagonal only, where yⱼ(dyⱼ − ⟨dy, y⟩) is right; same shape.</summary>
     public override Tensor<T> Backward(Tensor<T> gradOutput)
     {
         CheckGradShape(Output, gradOutput);
