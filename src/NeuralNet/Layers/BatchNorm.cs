@@ -36,6 +36,7 @@ public abstract class BatchNorm<T> : Module<T> where T : unmanaged, IFloatingPoi
     private readonly double[] _variance;
     private readonly double[] _rstd;
     private Tensor<T>? _input;
+    private bool _reluFused;                // the last forward applied max(0, ·) (ForwardReLU)
     private Tensor<T>? _output;
     private Tensor<T>? _gradInput;
     private bool _batchStatistics;
@@ -120,13 +121,25 @@ public abstract class BatchNorm<T> : Module<T> where T : unmanaged, IFloatingPoi
     /// <summary>
     /// <see cref="Forward(Tensor{T})"/> followed by max(0, ·) in the same pass over memory, for a <see cref="ReLU{T}"/>
     /// that follows this layer in a <see cref="Sequential{T}"/> (which then takes the result as the ReLU's output:
-    /// <see cref="ReLU{T}.Adopt"/>). This layer's own backward is unchanged: it starts from the ReLU's dx.
+    /// <see cref="ReLU{T}.Adopt"/>, and runs the pair's backward as <see cref="BackwardReLU"/>).
     /// </summary>
     internal Tensor<T> ForwardReLU(Tensor<T> input) => Forward(input, relu: true);
+
+    /// <summary>
+    /// The backward of the ReLU after this layer and of this layer in one pass, after <see cref="ForwardReLU"/>:
+    /// dy = dz ⊙ [z &gt; 0] (z this layer's output, which the ReLU adopted), then <see cref="Backward(Tensor{T})"/>'s formulas.
+    /// The bytes are those of <c>Backward(relu.Backward(dz))</c>.
+    /// </summary>
+    internal Tensor<T> BackwardReLU(Tensor<T> gradOutput)
+    {
+        if (!_reluFused) throw new InvalidOperationException($"{Name}.BackwardReLU: the last forward pass was not ForwardReLU.");
+        return Backward(gradOutput, relu: true);
+    }
 
     private Tensor<T> Forward(Tensor<T> input, bool relu)
     {
         int s = SpatialSize(input), n = input.Shape[0];
+        _reluFused = relu;
         _batchStatistics = IsTraining;
         if (_batchStatistics && n * s < 2)
             throw new ShapeMismatchException($"{Name}.Forward: expected more than 1 value per channel when training, got input {input.Shape}.");
@@ -155,13 +168,16 @@ public abstract class BatchNorm<T> : Module<T> where T : unmanaged, IFloatingPoi
     }
 
     /// <summary>Accumulates dγ, dβ and returns dx (the input's shape), overwritten by the next call.</summary>
-    public override Tensor<T> Backward(Tensor<T> gradOutput)
+    public override Tensor<T> Backward(Tensor<T> gradOutput) => Backward(gradOutput, relu: false);
+
+    private Tensor<T> Backward(Tensor<T> gradOutput, bool relu)
     {
         CheckGradShape(_output, gradOutput);
         var dx = Reuse(ref _gradInput, gradOutput.Shape);
         // Per channel: dβ += Σ dy, dγ += Σ dy·x̂;
         // dx = γ·r·(dy − Σ dy/m − x̂·Σ dy·x̂/m) in training, γ·r·dy in evaluation.
-        TensorOps.BatchNormBackward(gradOutput, _input!, Weight.Value, _mean, _rstd, _batchStatistics, Weight.Grad, Bias.Grad, dx);
+        TensorOps.BatchNormBackward(gradOutput, _input!, Weight.Value, _mean, _rstd, _batchStatistics, Weight.Grad, Bias.Grad, dx,
+            relu ? _output : null);
         return dx;
     }
 

@@ -10,8 +10,9 @@ namespace NeuralNet.Modules;
 /// <summary>
 /// A chain of modules: Forward runs them in order, Backward in reverse, each receiving the gradient the next one
 /// returned. Children are named "0", "1", … so parameters are "0.weight", "0.bias", "2.weight", ….
-/// A BatchNorm directly followed by a ReLU runs as one pass over memory (the ReLU applied as the normalized values are
-/// written); the values and gradients are exactly those of running the two modules one after the other.
+/// A BatchNorm directly followed by a ReLU runs as one pass over memory, forward (the ReLU applied as the normalized
+/// values are written) and backward (the ReLU's mask applied as the BatchNorm reads the gradient); the values and
+/// gradients are exactly those of running the two modules one after the other.
 /// </summary>
 /// <example><code>
 /// var model = new Sequential&lt;float&gt;(new Linear&lt;float&gt;(784, 128), new ReLU&lt;float&gt;(), new Linear&lt;float&gt;(128, 10));
@@ -63,7 +64,17 @@ public sealed class Sequential<T> : Module<T> where T : unmanaged, IFloatingPoin
     public override Tensor<T> Backward(Tensor<T> gradOutput)
     {
         var g = gradOutput;
-        for (int i = _modules.Length - 1; i >= 0; i--) g = _modules[i].Backward(g);
+        for (int i = _modules.Length - 1; i >= 0; i--)
+        {
+            if (_modules[i] is ReLU<T> && i > 0 && _modules[i - 1] is BatchNorm<T> norm)
+            {
+                // The pair fused in Forward: the ReLU's mask applied inside the BatchNorm's backward pass.
+                g = norm.BackwardReLU(g);
+                i--;
+                continue;
+            }
+            g = _modules[i].Backward(g);
+        }
         return g;
     }
 

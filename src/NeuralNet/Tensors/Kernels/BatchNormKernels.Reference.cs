@@ -52,10 +52,12 @@ public static class BatchNormKernelsReference
 
     /// <summary>Same contract as <see cref="BatchNormKernels.Backward{T}"/>.</summary>
     public static void Backward<T>(ReadOnlySpan<T> dy, ReadOnlySpan<T> x, int n, int channels, int spatial, bool batchStatistics,
-        ReadOnlySpan<T> gamma, ReadOnlySpan<double> mean, ReadOnlySpan<double> rstd, Span<T> dgamma, Span<T> dbeta, Span<T> dx)
+        ReadOnlySpan<T> gamma, ReadOnlySpan<double> mean, ReadOnlySpan<double> rstd, Span<T> dgamma, Span<T> dbeta, Span<T> dx,
+        ReadOnlySpan<T> reluOutput = default)
         where T : unmanaged, IFloatingPointIeee754<T>
     {
         int m = n * spatial;
+        bool relu = !reluOutput.IsEmpty;
         for (int c = 0; c < channels; c++)
         {
             double sumDy = 0, sumDyXhat = 0;
@@ -64,8 +66,9 @@ public static class BatchNormKernelsReference
                 for (int s = 0; s < spatial; s++)
                 {
                     int at = (i * channels + c) * spatial + s;
-                    sumDy += double.CreateChecked(dy[at]);
-                    sumDyXhat += double.CreateChecked(dy[at]) * (double.CreateChecked(x[at]) - mean[c]) * rstd[c]; // x̂
+                    double g = relu && !(reluOutput[at] > T.Zero) ? 0 : double.CreateChecked(dy[at]); // a fused ReLU's mask
+                    sumDy += g;
+                    sumDyXhat += g * (double.CreateChecked(x[at]) - mean[c]) * rstd[c]; // x̂
                 }
             }
             dbeta[c] += T.CreateChecked(sumDy);
@@ -76,7 +79,7 @@ public static class BatchNormKernelsReference
                 for (int s = 0; s < spatial; s++)
                 {
                     int at = (i * channels + c) * spatial + s;
-                    double g = double.CreateChecked(dy[at]);
+                    double g = relu && !(reluOutput[at] > T.Zero) ? 0 : double.CreateChecked(dy[at]);
                     dx[at] = T.CreateChecked(batchStatistics ? a * (g - sumDy / m - (double.CreateChecked(x[at]) - mean[c]) * rstd[c] * sumDyXhat / m) : a * g);
                 }
             }

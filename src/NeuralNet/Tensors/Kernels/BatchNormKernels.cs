@@ -49,20 +49,26 @@ public static unsafe class BatchNormKernels
     /// Per channel c, from dy, the forward pass's input x and its μ and r (x̂ = (x − μ)·r): dβ[c] += Σ dy,
     /// dγ[c] += Σ dy·x̂, and dx = γ·r·(dy − Σ dy/m − x̂·Σ dy·x̂/m) with <paramref name="batchStatistics"/> (μ and σ²
     /// depend on x), else dx = γ·r·dy. dy, x, dx: (N, C, S); γ, dγ, dβ: (C); mean, rstd: (C) in double.
+    /// With <paramref name="reluOutput"/> (the output z = max(0, y) of a fused forward), dy is first masked as a
+    /// following ReLU's backward does, dy ⊙ [z &gt; 0], slice by slice into dx, and the rest reads it from there: the
+    /// ReLU's own pass over memory is saved and the bytes are those of the two backward passes one after the other.
     /// </summary>
     public static void Backward<T>(ReadOnlySpan<T> dy, ReadOnlySpan<T> x, int n, int channels, int spatial, bool batchStatistics,
-        ReadOnlySpan<T> gamma, ReadOnlySpan<double> mean, ReadOnlySpan<double> rstd, Span<T> dgamma, Span<T> dbeta, Span<T> dx)
+        ReadOnlySpan<T> gamma, ReadOnlySpan<double> mean, ReadOnlySpan<double> rstd, Span<T> dgamma, Span<T> dbeta, Span<T> dx,
+        ReadOnlySpan<T> reluOutput = default)
         where T : unmanaged, IFloatingPointIeee754<T>
     {
         int length = n * channels * spatial;
         CheckLengths(nameof(Backward), length, dy.Length, x.Length, dx.Length);
+        if (!reluOutput.IsEmpty) CheckLengths(nameof(Backward), length, reluOutput.Length);
         CheckLengths(nameof(Backward), channels, gamma.Length, mean.Length, rstd.Length, dgamma.Length, dbeta.Length);
-        fixed (T* pdy = dy, px = x, pdx = dx, pgamma = gamma, pdgamma = dgamma, pdbeta = dbeta)
+        fixed (T* pdy = dy, px = x, pdx = dx, pgamma = gamma, pdgamma = dgamma, pdbeta = dbeta, pz = reluOutput)
         fixed (double* pmean = mean, prstd = rstd)
         {
             var job = Job<T>.ForThisThread;
             job.SetShape(n, channels, spatial, batchStatistics);
             job.Dy = pdy;
+            job.Z = pz;
             job.X = px;
             job.Dx = pdx;
             job.Gamma = pgamma;
@@ -117,18 +123,28 @@ public static unsafe class BatchNormKernels
     private static void BackwardChannel<T>(Job<T> j, int c) where T : unmanaged, IFloatingPointIeee754<T>
     {
         int n = j.N, s = j.S, channels = j.C, m = n * s, length = n * channels * s;
-        var dy = new ReadOnlySpan<T>(j.Dy, length);
         var x = new ReadOnlySpan<T>(j.X, length);
         var dx = new Span<T>(j.Dx, length);
+        var dy = new ReadOnlySpan<T>(j.Dy, length);
+        bool relu = j.Z != null;
+        var z = relu ? new ReadOnlySpan<T>(j.Z, length) : default;
         double rstd = j.Rstd[c], sumDy = 0, sumDyDeviation = 0;
         var deviation = new Elementwise.SubtractMultiplyOperator<T>(T.CreateChecked(j.Mean[c]));
         for (int i = 0; i < n; i++)
         {
             int at = (i * channels + c) * s;
-            sumDy += double.CreateChecked(Elementwise.Sum(dy.Slice(at, s)));
+            ReadOnlySpan<T> g = dy.Slice(at, s);
+            if (relu)
+            {
+                // dy ⊙ [z > 0], the ReLU's backward, into dx: from here on dx holds the gradient at this layer's output.
+                Elementwise.ReluBackward(z.Slice(at, s), g, dx.Slice(at, s));
+                g = dx.Slice(at, s);
+            }
+            sumDy += double.CreateChecked(Elementwise.Sum(g));
             sumDyDeviation += double.CreateChecked(ElementwiseDriver.Aggregate<T, Elementwise.SubtractMultiplyOperator<T>, Elementwise.SumAggregation<T>>(
-                deviation, x.Slice(at, s), dy.Slice(at, s)));
+                deviation, x.Slice(at, s), g));
         }
+        if (relu) dy = dx;
         double sumDyXhat = sumDyDeviation * rstd; // Σ dy·x̂ = r·Σ dy·(x − μ)
         j.DBeta[c] += T.CreateChecked(sumDy);
         j.DGamma[c] += T.CreateChecked(sumDyXhat);
@@ -166,7 +182,7 @@ public static unsafe class BatchNormKernels
         public int N, C, S;
         public bool BatchStatistics, Relu;
         public double Eps;
-        public T* X, Y, Gamma, Beta, Dy, Dx, DGamma, DBeta;
+        public T* X, Y, Z, Gamma, Beta, Dy, Dx, DGamma, DBeta;
         public double* Mean, Variance, Rstd;
 
         public void SetShape(int n, int c, int s, bool batchStatistics) => (N, C, S, BatchStatistics) = (n, c, s, batchStatistics);
