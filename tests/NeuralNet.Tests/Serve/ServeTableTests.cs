@@ -94,6 +94,34 @@ public sealed class ServeTableTests(TableModels tables) : IClassFixture<TableMod
     }
 
     [Fact]
+    public async Task Null_is_a_missing_value_filled_as_nn_predict_csv_fills_an_empty_cell_when_trained_with_fill()
+    {
+        // the fixture's table with x1 missing in one row and colour in another, trained with --fill mean
+        var lines = File.ReadAllLines(tables.Csv);
+        lines[5] = string.Join(',', lines[5].Split(',').Select((f, i) => i == 1 ? "" : f));
+        lines[7] = string.Join(',', lines[7].Split(',').Select((f, i) => i == 3 ? "NA" : f));
+        string csv = _dir["gaps.csv"];
+        File.WriteAllLines(csv, lines);
+        var (code, _, err) = Run("train", "--csv", csv, "--target", "label", "--ignore", "id,value", "--fill", "mean", "--epochs", "5",
+            "--output", _dir["gaps"], "--seed", "3", "--no-figures", "--quiet");
+        Assert.True(code == 0, err);
+        string model = Path.Combine(_dir["gaps"], "checkpoints", "best_model.npz");
+        await using var server = await RunningServer.StartAsync(model, instances: 1);
+        var card = await Ok(await server.Client.GetAsync("api/model"));
+        Assert.True(card.GetProperty("columns")[0].GetProperty("fillable").GetBoolean());
+
+        var answer = await Ok(await server.Client.PostAsync("api/predict", Json("{\"features\":{\"x1\":null,\"x2\":0.25,\"colour\":null}}")));
+        string row = _dir["gap-row.csv"];
+        File.WriteAllText(row, "x1,x2,colour\n,0.25,\n");
+        (code, string stdout, err) = Run("predict", "--model", model, "--csv", row);
+        Assert.True(code == 0, err);
+        string[] expected = stdout.Split('\n', StringSplitOptions.RemoveEmptyEntries)[1].Split(',')[3..];
+        Assert.Equal(expected[0], answer.GetProperty("label").GetString());
+        Assert.Equal(Number(expected[1]), answer.GetProperty("probabilities")[0].GetDouble(), 1e-6);
+        Assert.Equal(Number(expected[2]), answer.GetProperty("probabilities")[1].GetDouble(), 1e-6);
+    }
+
+    [Fact]
     public async Task A_table_models_card_lists_its_columns_with_kinds_categories_and_means_and_its_task()
     {
         var (_, prep) = TableModel.Load(tables.Classifier);
