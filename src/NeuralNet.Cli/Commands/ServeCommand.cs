@@ -7,7 +7,7 @@ namespace NeuralNet.Cli.Commands;
 
 /// <summary>
 /// <c>nn serve --model MODEL [--port 5000] [--host 127.0.0.1]</c>: a page to draw digits on and see what the network
-/// makes of them, and a JSON API (<see cref="ServeApp"/>). The first line on stdout is <c>Listening on http://HOST:PORT/</c>;
+/// makes of them (for a table model, a form with a field per column), and a JSON API (<see cref="ServeApp"/>). The first line on stdout is <c>Listening on http://HOST:PORT/</c>;
 /// Ctrl+C stops it.
 /// </summary>
 internal static class ServeCommand
@@ -18,7 +18,7 @@ internal static class ServeCommand
         var port = new Option<int>("--port") { Description = "TCP port (0: any free one)", DefaultValueFactory = _ => 5000 };
         var host = new Option<string>("--host") { Description = "Address to listen on (0.0.0.0 for every interface)", DefaultValueFactory = _ => "127.0.0.1" };
         var instances = new Option<int>("--instances") { Description = "Copies of the model serving requests at once", DefaultValueFactory = _ => Environment.ProcessorCount };
-        var cmd = new Command("serve", "Serve a page to draw on (the picture as the network sees it, the class probabilities, each layer's output) and a JSON API: POST /api/predict, GET /api/model.");
+        var cmd = new Command("serve", "Serve a page to draw on (the picture as the network sees it, the class probabilities, each layer's output), or for a table model a form of its columns, and a JSON API: POST /api/predict, GET /api/model.");
         foreach (var o in new Option[] { model, port, host, instances }) cmd.Options.Add(o);
         cmd.SetAction(p => Cli.Guard(() => Run(p.GetValue(model)!, p.GetValue(host)!, p.GetValue(port), p.GetValue(instances))));
         return cmd;

@@ -1,8 +1,10 @@
 using System.Globalization;
 using System.Text.Json.Nodes;
 using System.Threading.Channels;
+using Microsoft.AspNetCore.Http;
 using NeuralNet.Checkpoints;
 using NeuralNet.Cli.Commands;
+using NeuralNet.Cli.Tables;
 using NeuralNet.Data;
 using NeuralNet.Modules;
 using NeuralNet.Tensors;
@@ -42,6 +44,7 @@ internal sealed class ModelServer
             throw new CliException(e.Message, 1);
         }
         Path = path;
+        Table = Metadata.TryGetValue(TablePreprocessing.MetadataKey, out var stored) ? TablePreprocessing.FromJson(stored, path) : null;
         SampleShape = ModelInput.Shape(models[0], storedShape);
         SampleLength = SampleShape.Aggregate(1, (a, b) => a * b);
         string? dataset = Metadata.TryGetValue("dataset", out var d) && Mnist.KnownDatasets.Contains(d) ? d : null;
@@ -64,8 +67,10 @@ internal sealed class ModelServer
 
         // one pass on a blank input tells the number of classes (and sizes every instance's buffers the same way)
         Classes = Run(new float[SampleLength], activations: false).Probabilities.Length;
-        ClassNames = dataset is not null && Mnist.ClassNamesOf(dataset).Count == Classes
-            ? Mnist.ClassNamesOf(dataset)
+        if (Table is not null && Table.Inputs != SampleLength)
+            throw new CliException($"{path}: the stored table preprocessing gives {Table.Inputs} inputs, but the model takes {SampleLength}", 1);
+        ClassNames = Table is { IsClassification: true } && Table.Classes.Length == Classes ? Table.Classes
+            : dataset is not null && Mnist.ClassNamesOf(dataset).Count == Classes ? Mnist.ClassNamesOf(dataset)
             : Enumerable.Range(0, Classes).Select(c => c.ToString(CultureInfo.InvariantCulture)).ToArray();
         Card = BuildCard(models[0]);
     }
@@ -85,7 +90,10 @@ internal sealed class ModelServer
     /// <summary>How an uploaded picture becomes an input, as <c>nn predict</c> prepares it; null when the input is no picture.</summary>
     public Preparation? Preparation { get; }
 
-    /// <summary>The number of classes the model scores.</summary>
+    /// <summary>The columns, categories, statistics and task <c>nn train --csv</c> stored; null for a model not trained on a table.</summary>
+    public TablePreprocessing? Table { get; }
+
+    /// <summary>The number of classes the model scores (1 for a regression model: its one output).</summary>
     public int Classes { get; }
 
     /// <summary>The class names, in class order ("0" … "9" for MNIST digits).</summary>
@@ -114,6 +122,41 @@ internal sealed class ModelServer
         }
     }
 
+    /// <summary>
+    /// Runs a table model on one row: <paramref name="cells"/> in the order of <see cref="Table"/>'s columns (checked by
+    /// <see cref="FeaturesRequest"/>) become inputs through <see cref="TablePreprocessing.Features"/>, as for
+    /// <c>nn predict --csv</c>. Classification answers a <see cref="PredictResponse"/>, regression a
+    /// <see cref="RegressionResponse"/> on the target's original scale.
+    /// </summary>
+    public async ValueTask<object> PredictTableAsync(string[] cells, CancellationToken cancel)
+    {
+        var prep = Table ?? throw new InvalidOperationException("ModelServer: PredictTableAsync on a model not trained on a table.");
+        float[] sample;
+        try
+        {
+            sample = prep.Features(CsvTable.OfRow("the request", prep.Columns.Select(c => c.Name).ToArray(), cells), [0]).Span.ToArray();
+        }
+        catch (CliException e)
+        {
+            throw new ProblemException(StatusCodes.Status400BadRequest, "Bad features", e.Message);
+        }
+        var instance = await _free.Reader.ReadAsync(cancel);
+        float[] outputs;
+        try
+        {
+            outputs = instance.Outputs(sample);
+        }
+        finally
+        {
+            _free.Writer.TryWrite(instance);
+        }
+        if (!prep.IsClassification) return new RegressionResponse(prep.TargetValue(outputs[0]));
+        double[] p = PredictCommand.Softmax(outputs);
+        int best = 0;
+        for (int c = 1; c < p.Length; c++) if (p[c] > p[best]) best = c;
+        return new PredictResponse(best, ClassNames[best], p, null, null);
+    }
+
     /// <summary>Synchronous <see cref="PredictAsync"/> for the constructor, when every instance is free.</summary>
     private PredictResponse Run(float[] sample, bool activations)
     {
@@ -132,7 +175,8 @@ internal sealed class ModelServer
     {
         long parameters = model.ParameterCount();
         var metadata = new JsonObject();
-        foreach (var (key, value) in Metadata.OrderBy(kv => kv.Key, StringComparer.Ordinal)) metadata[key] = value;
+        // the stored preprocessing is long JSON; a table model's card gives it as "columns", "task" and "target" instead
+        foreach (var (key, value) in Metadata.OrderBy(kv => kv.Key, StringComparer.Ordinal)) if (Table is null || key != TablePreprocessing.MetadataKey) metadata[key] = value;
         var card = new JsonObject
         {
             ["summary"] = Architecture.Summary(model),
@@ -145,6 +189,18 @@ internal sealed class ModelServer
             ["file"] = System.IO.Path.GetFileName(Path),
             ["metadata"] = metadata,
         };
+        if (Table is not null)
+        {
+            // a table model: its columns make the page's form, the training mean a numeric field's default
+            card["input"] = "features";
+            card["task"] = Table.Task;
+            card["target"] = Table.Target;
+            if (!Table.IsClassification) card["classes"] = new JsonArray();
+            card["columns"] = new JsonArray(Table.Columns.Select(c => (JsonNode)(c.IsNumeric
+                ? new JsonObject { ["name"] = c.Name, ["kind"] = c.Kind, ["mean"] = c.Mean, ["std"] = c.Std, ["fillable"] = c.Fill is not null }
+                : new JsonObject { ["name"] = c.Name, ["kind"] = c.Kind, ["categories"] = new JsonArray(c.Categories.Select(k => (JsonNode)k).ToArray()), ["fillable"] = c.FillCategory is not null })).ToArray());
+        }
+        else card["input"] = "pixels";
         if (Metadata.TryGetValue("test_accuracy", out var acc) && double.TryParse(acc, NumberStyles.Float, CultureInfo.InvariantCulture, out double accuracy))
             card["testAccuracy"] = accuracy;
         return card;
@@ -153,6 +209,16 @@ internal sealed class ModelServer
     /// <summary>One model and its input buffer (1, …sample shape); used by one request at a time.</summary>
     private sealed class Instance(Module<float> model, Tensor<float> input)
     {
+        /// <summary>The model's outputs for one sample, copied out (the logits, or a regression's one value).</summary>
+        public float[] Outputs(float[] sample)
+        {
+            sample.CopyTo(input.Span);
+            var y = model.Forward(input);
+            if (y.Rank != 2 || y.Shape[0] != 1)
+                throw new ShapeMismatchException($"the model gives {y.Shape} for one sample; expected one row of outputs");
+            return y.Row(0).ToArray();
+        }
+
         public PredictResponse Predict(float[] sample, bool activations, IReadOnlyList<string>? names)
         {
             sample.CopyTo(input.Span);

@@ -24,9 +24,11 @@ internal static class PixelsRequest
             if (!reader.Read() || reader.TokenType != JsonTokenType.StartObject)
                 throw Bad("Not a JSON object", "the body must be a JSON object: {\"pixels\": [numbers]}");
             float[]? pixels = null;
+            bool features = false;
             while (reader.Read() && reader.TokenType == JsonTokenType.PropertyName)
             {
                 bool isPixels = reader.ValueTextEquals("pixels"u8);
+                features |= reader.ValueTextEquals("features"u8);
                 reader.Read();
                 if (!isPixels)
                 {
@@ -38,6 +40,8 @@ internal static class PixelsRequest
             }
             if (reader.TokenType != JsonTokenType.EndObject) throw Bad("Malformed JSON", "the JSON object is not closed");
             if (reader.Read()) throw Bad("Malformed JSON", $"text follows the JSON object at byte {reader.TokenStartIndex}");
+            if (pixels is null && features)
+                throw Bad("Model takes pixels", $"this model takes {{\"pixels\": [{length} numbers]}} ({string.Join("×", shape)}, row-major), not \"features\", which are for table models");
             return pixels ?? throw Bad("Missing \"pixels\"", "the object has no \"pixels\" property: send {\"pixels\": [numbers]}");
         }
         catch (JsonException e)

@@ -16,7 +16,8 @@ using NeuralNet.Tensors;
 namespace NeuralNet.Cli.Serve;
 
 /// <summary>
-/// The web demo: one page (a canvas to draw on, what the network sees, its probabilities and its layers' outputs) and
+/// The web demo: one page (a canvas to draw on, what the network sees, its probabilities and its layers' outputs; for a
+/// table model, a form with a field per input column and the prediction) and
 /// a small JSON API over a <see cref="ModelServer"/>, on ASP.NET Core's Kestrel.
 /// </summary>
 /// <remarks>
@@ -25,7 +26,9 @@ namespace NeuralNet.Cli.Serve;
 /// <item><c>GET /api/model</c>: <see cref="ModelServer.Card"/>.</item>
 /// <item><c>POST /api/predict</c>: <c>{"pixels": […]}</c> (application/json), the model's input as it is; or a picture
 /// (multipart/form-data, field <c>image</c>), prepared as <c>nn predict</c> prepares it. <c>?activations=true</c> adds
-/// each layer's output.</item>
+/// each layer's output. A table model (<c>nn train --csv</c>) takes <c>{"features": {"column": value, …}}</c> instead
+/// (<see cref="FeaturesRequest"/>) and answers class probabilities or a <see cref="RegressionResponse"/>; activations are
+/// for pictures only.</item>
 /// </list>
 /// Refused requests get an RFC 7807 problem (application/problem+json): 400 (malformed, wrong count, out of range,
 /// undecodable), 413 (body over <see cref="MaxJsonBytes"/> or <see cref="MaxUploadBytes"/>), 415 (another content type).
@@ -86,9 +89,19 @@ internal static class ServeApp
     {
         bool activations = Flag(ctx.Request.Query["activations"], "activations");
         string? contentType = ctx.Request.ContentType;
+        string accepted = server.Table is not null
+            ? "send application/json ({\"features\": {\"column\": value, …}})"
+            : "send application/json ({\"pixels\": […]}) or multipart/form-data with a picture in the field 'image'";
         if (!MediaTypeHeaderValue.TryParse(contentType, out var media) || media.MediaType.Value is not string type)
             throw new ProblemException(StatusCodes.Status415UnsupportedMediaType, "Unsupported content type",
-                $"the body's content type is {(contentType is null ? "missing" : $"'{contentType}'")}; send application/json ({{\"pixels\": […]}}) or multipart/form-data with a picture in the field 'image'");
+                $"the body's content type is {(contentType is null ? "missing" : $"'{contentType}'")}; {accepted}");
+        if (server.Table is not null && type.Equals("application/json", StringComparison.OrdinalIgnoreCase))
+        {
+            // a table model: one row of named column values, preprocessed as nn predict --csv does
+            string[] cells = FeaturesRequest.Parse(await ReadBody(ctx, MaxJsonBytes, "JSON body"), server.Table);
+            await ctx.Response.WriteAsJsonAsync(await server.PredictTableAsync(cells, ctx.RequestAborted), s_json, ctx.RequestAborted);
+            return;
+        }
 
         float[] sample;
         float[]? preprocessed = null;
@@ -101,7 +114,9 @@ internal static class ServeApp
         else if (type.Equals("multipart/form-data", StringComparison.OrdinalIgnoreCase))
         {
             var preparation = server.Preparation ?? throw new ProblemException(StatusCodes.Status400BadRequest, "Model takes no pictures",
-                $"the model takes {string.Join("×", server.SampleShape)} numbers, which no picture maps to; send {{\"pixels\": […]}} as JSON");
+                server.Table is not null
+                    ? $"this is a table model: it takes {{\"features\": {{\"column\": value, …}}}} as JSON, not a picture"
+                    : $"the model takes {string.Join("×", server.SampleShape)} numbers, which no picture maps to; send {{\"pixels\": […]}} as JSON");
             if (ctx.Request.ContentLength > MaxUploadBytes) throw TooLarge("upload", MaxUploadBytes);
             IFormCollection form;
             try
@@ -132,7 +147,7 @@ internal static class ServeApp
         else
         {
             throw new ProblemException(StatusCodes.Status415UnsupportedMediaType, "Unsupported content type",
-                $"the body's content type is '{type}'; send application/json ({{\"pixels\": […]}}) or multipart/form-data with a picture in the field 'image'");
+                $"the body's content type is '{type}'; {accepted}");
         }
 
         var answer = await server.PredictAsync(sample, activations, ctx.RequestAborted);

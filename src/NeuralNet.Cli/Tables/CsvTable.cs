@@ -89,6 +89,16 @@ internal sealed class CsvTable
         return new CsvTable(path, separator, columns, rows, lines);
     }
 
+    /// <summary>
+    /// A table of one row held in memory: <paramref name="cells"/> under <paramref name="columns"/>, numbers written with a
+    /// decimal point. <paramref name="source"/> stands for the file in error messages ("the request").
+    /// </summary>
+    public static CsvTable OfRow(string source, string[] columns, string[] cells)
+    {
+        if (cells.Length != columns.Length) throw new ArgumentException($"CsvTable.OfRow: {cells.Length} cells for {columns.Length} columns", nameof(cells));
+        return new CsvTable(source, ',', columns, [cells], [2]);
+    }
+
     /// <summary>The separator that occurs most often in the header outside quotes (',' on ties and when none does).</summary>
     public static char DetectSeparator(string header)
     {

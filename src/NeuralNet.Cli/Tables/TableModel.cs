@@ -81,7 +81,7 @@ internal static class TableModel
                 fields.Add(Quote(prep.Classes[Trainer.ArgMax(y)], sep));
                 fields.AddRange(probabilities.Select(p => Number(p / sum, sep)));
             }
-            else fields.Add(Number(y[0] * prep.TargetStd + prep.TargetMean, sep));
+            else fields.Add(Number(prep.TargetValue(y[0]), sep));
             sb.AppendLine(string.Join(sep, fields));
         }
         if (output is null) Console.Out.Write(sb.ToString());

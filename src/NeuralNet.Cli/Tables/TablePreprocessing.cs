@@ -43,6 +43,9 @@ internal sealed record TablePreprocessing
     /// <summary>The number of model outputs: one per class, or 1 for regression.</summary>
     public int Outputs => IsClassification ? Classes.Length : 1;
 
+    /// <summary>A regression output on the target's original scale: y·std + mean (the model predicts (y − mean)/std).</summary>
+    public double TargetValue(float output) => output * TargetStd + TargetMean;
+
     private static readonly JsonSerializerOptions s_json = new() { PropertyNamingPolicy = JsonNamingPolicy.SnakeCaseLower };
 
     public string ToJson() => JsonSerializer.Serialize(this, s_json);

@@ -85,7 +85,7 @@ public sealed class ServeBrowserTests(MnistModel mnist, ITestOutputHelper output
     }
 
     /// <summary>Headless chromium through Debian's chromedriver; nothing is downloaded.</summary>
-    private static ChromeDriver Chromium()
+    internal static ChromeDriver Chromium()
     {
         var service = ChromeDriverService.CreateDefaultService(Path.GetDirectoryName(BrowserFactAttribute.ChromeDriver)!, Path.GetFileName(BrowserFactAttribute.ChromeDriver));
         service.HideCommandPromptWindow = true;

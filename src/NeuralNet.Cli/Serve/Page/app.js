@@ -1,5 +1,7 @@
 // nn serve's page: draw on #pad; the drawing goes to POST /api/predict as a PNG (prepared on the server exactly as
 // nn predict prepares pictures), at most one request in flight and one every THROTTLE_MS while drawing.
+// For a table model (the card lists "columns") the page shows a form instead: one field per input column, sent as
+// {"features": {…}} on Predict and on every change.
 "use strict";
 
 const THROTTLE_MS = 120;
@@ -196,8 +198,15 @@ async function loadModel() {
     card.summary + (card.testAccuracy !== undefined ? ` · test accuracy ${(100 * card.testAccuracy).toFixed(2)}%` : "");
   document.getElementById("preparation").textContent = card.preparation || "";
   const dl = document.getElementById("card");
-  const rows = [["model", card.summary], ["file", card.file], ["parameters", card.parameters.toLocaleString("en")],
-    ["input", shape.join("×")], ["classes", card.classes.join(" ")]];
+  const rows = [["model", card.summary], ["file", card.file], ["parameters", card.parameters.toLocaleString("en")]];
+  if (card.columns) {
+    buildForm(card);
+    rows.push(["task", `${card.task} of '${card.target}'`],
+      ["input", `${card.columns.length} columns → ${shape.join("×")} inputs: ${card.columns.map(c => c.name).join(", ")}`]);
+    if (card.task === "classification") rows.push(["classes", card.classes.join(" ")]);
+  } else {
+    rows.push(["input", shape.join("×")], ["classes", card.classes.join(" ")]);
+  }
   if (card.testAccuracy !== undefined) rows.push(["test accuracy", (100 * card.testAccuracy).toFixed(2) + "%"]);
   for (const [k, v] of Object.entries(card.metadata)) if (k !== "test_accuracy") rows.push([k, v]);
   rows.push(["architecture", JSON.stringify(card.architecture)]);
@@ -208,6 +217,118 @@ async function loadModel() {
   }
   showBars(null);
   document.body.dataset.ready = "1";
+  if (card.columns) predictRow();
+}
+
+// Table models: the form, built from the card's columns (a number field starts at the training mean, a select at the
+// first category), and one request in flight at a time; a change while it is on its way sends again when it returns.
+const form = document.getElementById("features");
+let task = null, rowDirty = false, rowInFlight = false;
+
+function buildForm(card) {
+  task = card.task;
+  for (const el of document.querySelectorAll(".image-only")) el.hidden = true;
+  for (const el of document.querySelectorAll(".table-only")) el.hidden = false;
+  document.getElementById("probabilities").hidden = task !== "classification";
+  document.getElementById("title").textContent = `Predict '${card.target}'`;
+  document.title = `nn serve: ${card.target}`;
+  document.getElementById("target").textContent = card.target;
+  card.columns.forEach((column, i) => {
+    const label = document.createElement("label");
+    label.textContent = column.name;
+    label.htmlFor = "field-" + i;
+    let field;
+    if (column.kind === "numeric") {
+      field = document.createElement("input");
+      field.type = "number";
+      field.step = "any";
+      field.required = true;
+      field.value = String(Number(column.mean.toPrecision(6)));
+      field.title = `training mean ${column.mean}, deviation ${column.std}`;
+    } else {
+      field = document.createElement("select");
+      for (const category of column.categories) {
+        const option = document.createElement("option");
+        option.value = option.textContent = category;
+        field.appendChild(option);
+      }
+    }
+    field.id = "field-" + i;
+    field.name = column.name;
+    field.dataset.kind = column.kind;
+    field.dataset.default = field.value;
+    field.addEventListener("change", predictRow);
+    form.append(label, field);
+  });
+  document.getElementById("predict").addEventListener("click", predictRow);
+  document.getElementById("reset").addEventListener("click", () => {
+    for (const field of form.elements) field.value = field.dataset.default;
+    predictRow();
+  });
+  form.addEventListener("submit", e => { e.preventDefault(); predictRow(); });
+}
+
+function showRowPending() {
+  document.body.dataset.pending = String(rowDirty || rowInFlight ? 1 : 0);
+}
+
+// {"column": value}: numbers for numeric fields, category names for selects; null (and a message) if a number is missing
+function readRow() {
+  const features = {};
+  for (const field of form.elements) {
+    if (field.dataset.kind === "numeric") {
+      const v = field.valueAsNumber;
+      if (field.value === "" || !Number.isFinite(v)) {
+        document.getElementById("table-status").textContent = `'${field.name}' needs a number`;
+        return null;
+      }
+      features[field.name] = v;
+    } else {
+      features[field.name] = field.value;
+    }
+  }
+  return features;
+}
+
+async function predictRow() {
+  rowDirty = true;
+  showRowPending();
+  if (rowInFlight) return;
+  rowDirty = false;
+  const features = readRow();
+  if (!features) { showRowPending(); return; }
+  rowInFlight = true;
+  showRowPending();
+  const status = document.getElementById("table-status");
+  try {
+    const response = await fetch("api/predict", {
+      method: "POST", headers: { "Content-Type": "application/json" }, body: JSON.stringify({ features }),
+    });
+    const body = await response.json();
+    if (response.ok) {
+      status.textContent = "";
+      showRow(body);
+    } else {
+      status.textContent = body.detail || body.title || response.statusText;
+    }
+  } catch (err) {
+    status.textContent = "no answer from the server: " + err;
+  } finally {
+    rowInFlight = false;
+    showRowPending();
+    document.body.dataset.answers = String(Number(document.body.dataset.answers || 0) + 1);
+    if (rowDirty) predictRow();
+  }
+}
+
+function showRow(answer) {
+  const out = document.getElementById("table-prediction");
+  if (task === "classification") {
+    out.textContent = answer.label;
+    showBars(answer.probabilities, answer.prediction);
+  } else {
+    out.textContent = String(Number(answer.prediction.toPrecision(6)));
+  }
 }
 
 ctx.lineWidth = 20;
