@@ -43,7 +43,11 @@ internal sealed record TablePreprocessing
     /// <summary>The number of model outputs: one per class, or 1 for regression.</summary>
     public int Outputs => IsClassification ? Classes.Length : 1;
 
-    private static readonly JsonSerializerOptions s_json = new() { PropertyNamingPolicy = JsonNamingPolicy.SnakeCaseLower };
+    private static readonly JsonSerializerOptions s_json = new()
+    {
+        PropertyNamingPolicy = JsonNamingPolicy.SnakeCaseLower,
+        NumberHandling = System.Text.Json.Serialization.JsonNumberHandling.AllowNamedFloatingPointLiterals,
+    };
 
     public string ToJson() => JsonSerializer.Serialize(this, s_json);
 

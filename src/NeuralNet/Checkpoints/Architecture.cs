@@ -204,5 +204,10 @@ public static class Architecture
         return module.GetType().Name.Split('`')[0];
     }
 
-    internal static readonly JsonSerializerOptions Indented = new() { WriteIndented = true };
+    // NOTE: a hyperparameter or figure may be infinite or NaN; it is written as the string "Infinity" or "NaN", not refused.
+    internal static readonly JsonSerializerOptions Indented = new()
+    {
+        WriteIndented = true,
+        NumberHandling = System.Text.Json.Serialization.JsonNumberHandling.AllowNamedFloatingPointLiterals,
+    };
 }

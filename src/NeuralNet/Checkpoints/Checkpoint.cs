@@ -256,7 +256,7 @@ public static class Checkpoint
     {
         using var file = CheckpointFile.Open(path);
         string? json = file.GetText(TrainingEntry);
-        return json is null ? null : JsonSerializer.Deserialize<TrainingState>(json);
+        return json is null ? null : JsonSerializer.Deserialize<TrainingState>(json, Architecture.Indented);
     }
 
     // The document architecture.json holds: format, version, dtype, the model's structure, the input shape and the metadata.
