@@ -200,7 +200,18 @@ public sealed class NpzReader : IDisposable
         }
         try
         {
-            return new ZipArchive(stream, ZipArchiveMode.Read, leaveOpen, Encoding.UTF8);
+            var zip = new ZipArchive(stream, ZipArchiveMode.Read, leaveOpen, Encoding.UTF8);
+            try
+            {
+                // NOTE: the central directory is read on first use; read it now, so that its errors name the file too.
+                _ = zip.Entries.Count;
+            }
+            catch
+            {
+                zip.Dispose();
+                throw;
+            }
+            return zip;
         }
         catch (InvalidDataException ex)
         {
