@@ -83,4 +83,23 @@ public sealed class ReliabilityCommandTests : IDisposable
         Assert.Equal(10, p.GetArrayLength());
         Assert.Contains(p.EnumerateArray(), v => v.ValueKind == JsonValueKind.String && v.GetString() == "NaN");
     }
+
+    [Theory]
+    [InlineData(false)]
+    [InlineData(true)]
+    public void Train_from_a_diverged_model_reports_the_divergence_and_states_the_loss_in_metrics_json(bool nan)
+    {
+        var (code, stdout, err) = CliTests.Run("train", "--from", Diverged(nan), "--data", _dir["data"], "--epochs", "1", "--threads", "1",
+            "--output", _dir["run"], "--quiet");
+        Assert.DoesNotContain("Unhandled", err + stdout);
+        Assert.DoesNotContain("   at ", err);
+        Assert.True(code == 0, err);
+        Assert.StartsWith($"error: The training loss became {(nan ? "NaN" : "Infinity")} at epoch 0", err.TrimStart());
+        // The diverged run still reports: metrics.json states the test loss plainly, and every JSON file parses.
+        using (var metrics = JsonDocument.Parse(File.ReadAllText(_dir["run/metrics.json"])))
+            Assert.Equal(nan ? "NaN" : "Infinity", metrics.RootElement.GetProperty("test_loss").GetString());
+        foreach (string json in Directory.EnumerateFiles(_dir["run"], "*.json", SearchOption.AllDirectories))
+            using (JsonDocument.Parse(File.ReadAllText(json))) { }
+        Assert.True(File.Exists(_dir["run/history.csv"]));
+    }
 }
