@@ -19,7 +19,7 @@ namespace NeuralNet.Tests.Fuzz;
 /// </summary>
 public sealed class ReaderFuzzTests(ITestOutputHelper output) : IDisposable
 {
-    private const int DefaultCases = 3000;
+    private const int DefaultCases = 10000;
 
     private readonly TempDir _dir = new();
 
