@@ -168,14 +168,15 @@ public static class Architecture
             JsonNode n => throw new InvalidDataException($"Architecture: {type} \"{key}\" must be an integer, got {n.ToJsonString()}."),
         };
         double Real(string key, double fallback) => node[key]?.GetValue<double>() ?? fallback;
+        bool HasBias() => node["bias"] is not JsonValue b || b.GetValueKind() != JsonValueKind.False;
         // Extents first, checked against the budget before any layer allocates.
         switch (type)
         {
             case "Linear":
-                budget.Take(type, (Int128)Int("in_features") * Int("out_features"), Int("out_features"));
+                budget.Take(type, (Int128)Int("in_features") * Int("out_features"), HasBias() ? Int("out_features") : 0);
                 break;
             case "Conv2d":
-                budget.Take(type, (Int128)Int("in_channels") * Int("out_channels") * Int("kernel_size") * Int("kernel_size"), Int("out_channels"));
+                budget.Take(type, (Int128)Int("in_channels") * Int("out_channels") * Int("kernel_size") * Int("kernel_size"), HasBias() ? Int("out_channels") : 0);
                 break;
             case "BatchNorm1d" or "BatchNorm2d":
                 budget.Take(type, (Int128)Int("num_features") * 4);

@@ -81,6 +81,29 @@ public sealed class NpzReader : IDisposable
         return Npy.ReadInt32(s, Label(entry), bytes.Length);
     }
 
+    /// <summary>
+    /// An upper bound on the bytes of array data the archive can hold, from its central directory: each ".npy" entry's
+    /// recorded size, but no more than deflate can expand its compressed bytes to (1032:1). A model described beside the
+    /// arrays cannot need more elements than this.
+    /// </summary>
+    internal long ArrayBytesBound
+    {
+        get
+        {
+            long total = 0;
+            foreach (ZipArchiveEntry e in _zip.Entries)
+            {
+                if (!e.FullName.EndsWith(".npy", StringComparison.Ordinal)) continue;
+                long bound = Math.Min(e.Length, e.CompressedLength > long.MaxValue / MaxDeflateRatio ? long.MaxValue : e.CompressedLength * MaxDeflateRatio);
+                total = bound > long.MaxValue - total ? long.MaxValue : total + Math.Max(0, bound);
+            }
+            return total;
+        }
+    }
+
+    // Deflate's largest expansion: one 258-byte match per 2 bits, about 1032 output bytes per input byte.
+    private const long MaxDeflateRatio = 1032;
+
     /// <summary>Every entry's full name (arrays with their ".npy" suffix, text entries as they are), in archive order.</summary>
     public IReadOnlyList<string> EntryNames => _zip.Entries.Select(e => e.FullName).ToArray();
 

@@ -84,6 +84,9 @@ public sealed class SafetensorsReader : IDisposable
     /// <summary>The tensor names, in the order of their data in the file.</summary>
     public IReadOnlyList<string> Names => _names;
 
+    /// <summary>The bytes of the data buffer (validated: exactly the tensors' bytes).</summary>
+    internal long DataBytes => _tensors.Values.Sum(t => t.ByteLength);
+
     /// <summary>The <c>__metadata__</c> strings (empty when the header has none).</summary>
     public IReadOnlyDictionary<string, string> Metadata => _metadata;
 

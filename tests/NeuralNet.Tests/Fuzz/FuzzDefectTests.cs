@@ -67,4 +67,43 @@ public sealed class FuzzDefectTests : IDisposable
         Assert.Equal(4 * 3 + 3, Architecture.BuildFromDocument<float>(Architecture.ParseDocument(Encoding.UTF8.GetString(
             """{"type":"Sequential","layers":[{"type":"Linear","in_features":4,"out_features":3}]}"""u8)), maxElements: 15).Parameters().Sum(p => p.Value.Length));
     }
+
+    [Theory]
+    [InlineData("npz")]
+    [InlineData("safetensors")]
+    public void Checkpoint_whose_architecture_asks_for_more_than_its_weights_is_refused_before_allocating(string format)
+    {
+        var model = new NeuralNet.Modules.Sequential<float>(new NeuralNet.Layers.Linear<float>(784, 10, rng: new Rng(1)));
+        string path = _dir["m." + format];
+        if (format == "npz") Checkpoint.Save(path, model);
+        else Checkpoint.SaveSafetensors(path, model);
+        Assert.Equal(7850, Checkpoint.Load<float>(path).Parameters().Sum(p => p.Value.Length));  // the weights' own size loads
+
+        // The same weights under a description of Linear(784, 100000): 78 million elements, 313 MB, from a 32 KB file.
+        if (format == "npz")
+        {
+            using var npz = new NpzReader(path);
+            string arch = npz.GetText("architecture.json")!;
+            var entries = npz.EntryNames.Where(n => n != "architecture.json").Select(n => (n, npz.GetBytes(n))).ToList();
+            NeuralNet.Checkpoints.Npz.Save(_dir["big.npz"], w =>
+            {
+                foreach (var (n, b) in entries) w.AddBytes(n, b);
+                w.AddText("architecture.json", arch.Replace("\"out_features\": 10", "\"out_features\": 100000"));
+            });
+            path = _dir["big.npz"];
+        }
+        else
+        {
+            using var st = new SafetensorsReader(path);
+            var tensors = st.Names.Select(n => (n, st.Get<float>(n))).ToList();
+            var meta = st.Metadata.Where(kv => kv.Key != Safetensors.Sha256Key).ToDictionary(kv => kv.Key, kv => kv.Value.Replace("\"out_features\":10", "\"out_features\":100000"));
+            NeuralNet.Checkpoints.Safetensors.Save(_dir["big.safetensors"], tensors, meta);
+            path = _dir["big.safetensors"];
+        }
+        long before = GC.GetAllocatedBytesForCurrentThread();
+        var e = Assert.Throws<InvalidDataException>(() => Checkpoint.Load<float>(path));
+        Assert.True(GC.GetAllocatedBytesForCurrentThread() - before < 16 << 20, "allocated before refusing");
+        Assert.StartsWith(path, e.Message);
+        Assert.Contains("Linear", e.Message);
+    }
 }

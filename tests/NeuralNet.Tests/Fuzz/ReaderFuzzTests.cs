@@ -25,7 +25,7 @@ public sealed class ReaderFuzzTests(ITestOutputHelper output) : IDisposable
 
     public void Dispose() => _dir.Dispose();
 
-    public static TheoryData<string> Targets => ["idx-images", "idx-labels", "npy", "npz", "safetensors", "architecture", "onnx"];
+    public static TheoryData<string> Targets => ["idx-images", "idx-labels", "npy", "npz", "safetensors", "architecture", "onnx", "checkpoint"];
 
     [Theory]
     [MemberData(nameof(Targets))]
@@ -69,6 +69,7 @@ public sealed class ReaderFuzzTests(ITestOutputHelper output) : IDisposable
         "safetensors" => Safetensors(),
         "architecture" => Architecture(),
         "onnx" => Onnx(),
+        "checkpoint" => CheckpointFiles(),
         _ => throw new ArgumentException(name),
     };
 
@@ -221,6 +222,34 @@ public sealed class ReaderFuzzTests(ITestOutputHelper output) : IDisposable
          ("\"in_features\"", ["\"in_features\":4,\"in_features\"", "\"out_features\""]),
          ("true", ["\"yes\"", "1", "null"])],
         _ => "Architecture");
+    }
+
+    // The whole way a checkpoint is read (.npz and safetensors): the architecture, the weights, the input shape, the metadata.
+    private FuzzTarget CheckpointFiles()
+    {
+        string npz = _dir["seed-checkpoint.npz"], st = _dir["seed-checkpoint.safetensors"];
+        var meta = new Dictionary<string, string> { ["dataset"] = "mnist" };
+        Checkpoint.Save(npz, SmallCnn(), metadata: meta, inputShape: [1, 6, 6]);
+        Checkpoint.SaveSafetensors(st, SmallMlp(), meta, [4]);
+        return new FuzzTarget("checkpoint", [File.ReadAllBytes(npz), File.ReadAllBytes(st)], (bytes, file) =>
+        {
+            string path = _dir[file];
+            File.WriteAllBytes(path, bytes);
+            try
+            {
+                Checkpoint.Load<float>(path);
+                Checkpoint.ReadInputShape(path);
+                Checkpoint.ReadMetadata(path);
+            }
+            finally
+            {
+                File.Delete(path);
+            }
+        },
+        b => b.Length > 2 && b[0] == 'P' ? ZipFields(b) : [new(0, 8, false), new(0, 4, false)],
+        [("\"Linear\"", ["\"Conv2d\"", "\"ReLU\"", "5"]), ("0.weight", ["0.bias\0\0", "4.weight", "0.weigh"]), ("F32", ["F64", "I8", "BF16"]),
+         ("<f4", ["<f8", "<i1", "|O"]), ("out_features", ["in_features", "out_feature"])],
+        n => n);
     }
 
     private static FuzzTarget Onnx()
