@@ -63,7 +63,7 @@ internal static class EvaluateCommand
 
         if (json)
         {
-            Console.Out.WriteLine(JsonSerializer.Serialize(new { test_accuracy = metrics.Accuracy, test_loss = metrics.Loss, n = metrics.Count }));
+            Console.Out.WriteLine(JsonSerializer.Serialize(new { test_accuracy = metrics.Accuracy, test_loss = metrics.Loss, n = metrics.Count }, CliJson.Compact));
         }
         else
         {

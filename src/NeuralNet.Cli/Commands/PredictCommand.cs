@@ -96,7 +96,7 @@ internal static class PredictCommand
         {
             if (errors[i] is string error)
             {
-                if (json) Console.Out.WriteLine(JsonSerializer.Serialize(new { file = files[i], error }));
+                if (json) Console.Out.WriteLine(JsonSerializer.Serialize(new { file = files[i], error }, CliJson.Compact));
                 else Console.Error.WriteLine($"error: {error}");
                 continue;
             }
@@ -105,7 +105,7 @@ internal static class PredictCommand
             var top = order.Take(Top).Select(c => new { label = names[c], probability = p[c] }).ToArray();
             if (json)
             {
-                Console.Out.WriteLine(JsonSerializer.Serialize(new { file = files[i], prediction = order[0], label = names[order[0]], probabilities = p, top3 = top }));
+                Console.Out.WriteLine(JsonSerializer.Serialize(new { file = files[i], prediction = order[0], label = names[order[0]], probabilities = p, top3 = top }, CliJson.Compact));
             }
             else
             {

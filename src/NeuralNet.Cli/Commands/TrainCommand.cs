@@ -267,7 +267,12 @@ internal static class TrainCommand
     /// <summary>What last.npz holds besides the training state: the run's settings and the seconds it has run so far.</summary>
     internal sealed record SavedRun(TrainSettings Settings, double ElapsedSeconds);
 
-    private static readonly JsonSerializerOptions s_savedRunJson = new() { WriteIndented = true, PropertyNamingPolicy = JsonNamingPolicy.SnakeCaseLower };
+    private static readonly JsonSerializerOptions s_savedRunJson = new()
+    {
+        WriteIndented = true,
+        PropertyNamingPolicy = JsonNamingPolicy.SnakeCaseLower,
+        NumberHandling = System.Text.Json.Serialization.JsonNumberHandling.AllowNamedFloatingPointLiterals,
+    };
 
     /// <summary>The settings saved in <paramref name="output"/>'s last.npz, or an error naming what is missing or wrong.</summary>
     internal static SavedRun ReadSavedRun(string output)
@@ -541,11 +546,7 @@ internal static class TrainCommand
             throw new CliException($"--from {path}: the model's output {y.Shape} is not one score per class (N, {train.NumClasses}) of {train.ClassNames.Count} classes", 1);
     }
 
-    internal static readonly JsonSerializerOptions JsonOptions = new()
-    {
-        WriteIndented = true,
-        NumberHandling = System.Text.Json.Serialization.JsonNumberHandling.AllowNamedFloatingPointLiterals,
-    };
+    internal static JsonSerializerOptions JsonOptions => CliJson.Indented;
 
     public static void WriteFigures(string output, History history, Metrics test, Sequential<float> model, Dataset<float> testSet)
     {

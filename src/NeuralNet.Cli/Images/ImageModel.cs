@@ -51,7 +51,7 @@ internal static class ImageModel
         var metrics = Trainer.Evaluate(model, new CrossEntropyLoss<float>(), data, 128, info.Classes.Length);
         if (json)
         {
-            Console.Out.WriteLine(JsonSerializer.Serialize(ImageTrainer.Report(metrics, info)));
+            Console.Out.WriteLine(JsonSerializer.Serialize(ImageTrainer.Report(metrics, info), CliJson.Compact));
             return 0;
         }
         Console.WriteLine(string.Create(CultureInfo.InvariantCulture, $"{modelPath} on {root} ({metrics.Count} pictures): accuracy {metrics.Accuracy:P2}, loss {metrics.Loss:F4}"));
@@ -79,7 +79,7 @@ internal static class ImageModel
             catch (InvalidDataException e)
             {
                 failures++;
-                if (json) Console.Out.WriteLine(JsonSerializer.Serialize(new { file, error = e.Message }));
+                if (json) Console.Out.WriteLine(JsonSerializer.Serialize(new { file, error = e.Message }, CliJson.Compact));
                 else Console.Error.WriteLine($"error: {e.Message}");
                 continue;
             }
@@ -91,7 +91,7 @@ internal static class ImageModel
             for (int c = 0; c < p.Length; c++) sum += p[c] = Math.Exp(z[c] - max);
             for (int c = 0; c < p.Length; c++) p[c] /= sum;
             var top = Enumerable.Range(0, p.Length).OrderByDescending(c => p[c]).ThenBy(c => c).Take(3).Select(c => new { label = info.Classes[c], probability = p[c] }).ToArray();
-            if (json) Console.Out.WriteLine(JsonSerializer.Serialize(new { file, label = top[0].label, probabilities = p, top3 = top }));
+            if (json) Console.Out.WriteLine(JsonSerializer.Serialize(new { file, label = top[0].label, probabilities = p, top3 = top }, CliJson.Compact));
             else Console.Out.WriteLine($"{file}: " + string.Join("  ", top.Select(t => string.Create(CultureInfo.InvariantCulture, $"{t.label} {t.probability:P1}"))));
         }
         return failures > 0 ? 1 : 0;

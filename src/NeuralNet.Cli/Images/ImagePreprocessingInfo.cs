@@ -11,7 +11,11 @@ internal sealed record ImagePreprocessingInfo(string[] Classes, int Channels, in
 {
     public const string MetadataKey = "image_preprocessing";
 
-    private static readonly JsonSerializerOptions s_json = new() { PropertyNamingPolicy = JsonNamingPolicy.SnakeCaseLower };
+    private static readonly JsonSerializerOptions s_json = new()
+    {
+        PropertyNamingPolicy = JsonNamingPolicy.SnakeCaseLower,
+        NumberHandling = System.Text.Json.Serialization.JsonNumberHandling.AllowNamedFloatingPointLiterals,
+    };
 
     public string ToJson() => JsonSerializer.Serialize(this, s_json);
 

@@ -48,6 +48,8 @@ internal static class ServeApp
     {
         DefaultIgnoreCondition = JsonIgnoreCondition.WhenWritingNull,
         Encoder = JavaScriptEncoder.UnsafeRelaxedJsonEscaping, // "784→128", not "784\u2192128" (HTML-safe escaping is not needed in JSON bodies)
+        // A diverged model's probabilities are answered as "NaN"/"Infinity" (as every JSON nn writes), not a failure.
+        NumberHandling = JsonNumberHandling.AllowNamedFloatingPointLiterals,
     };
 
     /// <summary>Builds the app, listening on <paramref name="host"/>:<paramref name="port"/> (0: a free port). Start it with StartAsync.</summary>

@@ -39,7 +39,7 @@ internal static class TableModel
         var metrics = TableMetrics.Compute(model, prep, prep.Dataset(table, rows));
         if (json)
         {
-            Console.Out.WriteLine(JsonSerializer.Serialize(metrics.ToDictionary(prep)));
+            Console.Out.WriteLine(JsonSerializer.Serialize(metrics.ToDictionary(prep), CliJson.Compact));
             return 0;
         }
         Console.WriteLine($"{modelPath} on {csv}: {metrics.Describe(prep)}");

@@ -46,7 +46,11 @@ internal sealed record TablePreprocessing
     /// <summary>A regression output on the target's original scale: y·std + mean (the model predicts (y − mean)/std).</summary>
     public double TargetValue(float output) => output * TargetStd + TargetMean;
 
-    private static readonly JsonSerializerOptions s_json = new() { PropertyNamingPolicy = JsonNamingPolicy.SnakeCaseLower };
+    private static readonly JsonSerializerOptions s_json = new()
+    {
+        PropertyNamingPolicy = JsonNamingPolicy.SnakeCaseLower,
+        NumberHandling = System.Text.Json.Serialization.JsonNumberHandling.AllowNamedFloatingPointLiterals,
+    };
 
     public string ToJson() => JsonSerializer.Serialize(this, s_json);
 

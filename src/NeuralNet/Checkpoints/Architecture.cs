@@ -58,7 +58,8 @@ public static class Architecture
         ArgumentNullException.ThrowIfNull(json);
         try
         {
-            return JsonNode.Parse(json) ?? throw new InvalidDataException("Architecture: the document is JSON null, not an object.");
+            // A key given twice is refused here: JsonObject would otherwise throw ArgumentException on first use.
+            return JsonNode.Parse(json, documentOptions: new JsonDocumentOptions { AllowDuplicateProperties = false }) ?? throw new InvalidDataException("Architecture: the document is JSON null, not an object.");
         }
         catch (JsonException e)
         {
@@ -72,6 +73,14 @@ public static class Architecture
     /// </summary>
     public static Module<T> BuildFromDocument<T>(JsonNode document) where T : unmanaged, IFloatingPointIeee754<T> =>
         Build<T>(ModelNode(document));
+
+    /// <summary>
+    /// <see cref="BuildFromDocument{T}(JsonNode)"/>, refusing (before allocating) a description whose layers hold more than
+    /// <paramref name="maxElements"/> parameter and buffer elements in all: for text from an untrusted source.
+    /// </summary>
+    /// <exception cref="InvalidDataException">The description is malformed or asks for more than <paramref name="maxElements"/> elements.</exception>
+    public static Module<T> BuildFromDocument<T>(JsonNode document, long maxElements) where T : unmanaged, IFloatingPointIeee754<T> =>
+        Build<T>(ModelNode(document), new Budget(maxElements));
 
     /// <summary>
     /// The model description inside <paramref name="document"/>: the document itself when it has a "type" (a bare
@@ -126,9 +135,32 @@ public static class Architecture
     }
 
     /// <summary>Builds a fresh (untrained) module from a description written by <see cref="Describe{T}"/>.</summary>
-    public static Module<T> Build<T>(JsonNode node) where T : unmanaged, IFloatingPointIeee754<T>
+    public static Module<T> Build<T>(JsonNode node) where T : unmanaged, IFloatingPointIeee754<T> => Build<T>(node, new Budget(long.MaxValue));
+
+    // How many parameter and buffer elements the layers still built may allocate; each tensor also stays below 2³¹.
+    private sealed class Budget(long left)
     {
-        string type = node["type"]?.GetValue<string>() ?? throw new InvalidDataException($"Architecture: a layer has no \"type\": {node.ToJsonString()}");
+        public void Take(string type, params Int128[] tensors)
+        {
+            Int128 total = 0;
+            foreach (Int128 t in tensors)
+            {
+                if (t > int.MaxValue)
+                    throw new InvalidDataException($"Architecture: {type} would need a tensor of {t} elements, more than one tensor can hold ({int.MaxValue}).");
+                total += t;
+            }
+            if (total > left)
+                throw new InvalidDataException($"Architecture: {type} would need {total} more elements, over what is left of the limit ({left}).");
+            left -= (long)total;
+        }
+    }
+
+    private static Module<T> Build<T>(JsonNode node, Budget budget) where T : unmanaged, IFloatingPointIeee754<T>
+    {
+        if (node is not JsonObject)
+            throw new InvalidDataException($"Architecture: a model description must be an object such as {{\"type\":\"Sequential\",\"layers\":[…]}}, got {node.ToJsonString()}.");
+        string type = node["type"] is JsonValue tv && tv.GetValueKind() == JsonValueKind.String ? tv.GetValue<string>()
+            : throw new InvalidDataException($"Architecture: a layer has no \"type\" string: {node.ToJsonString()}");
         int Int(string key) => node[key] switch
         {
             null => throw new InvalidDataException($"Architecture: {type} lacks \"{key}\"."),
@@ -136,10 +168,24 @@ public static class Architecture
             JsonNode n => throw new InvalidDataException($"Architecture: {type} \"{key}\" must be an integer, got {n.ToJsonString()}."),
         };
         double Real(string key, double fallback) => node[key]?.GetValue<double>() ?? fallback;
+        bool HasBias() => node["bias"] is not JsonValue b || b.GetValueKind() != JsonValueKind.False;
+        // Extents first, checked against the budget before any layer allocates.
+        switch (type)
+        {
+            case "Linear":
+                budget.Take(type, (Int128)Int("in_features") * Int("out_features"), HasBias() ? Int("out_features") : 0);
+                break;
+            case "Conv2d":
+                budget.Take(type, (Int128)Int("in_channels") * Int("out_channels") * Int("kernel_size") * Int("kernel_size"), HasBias() ? Int("out_channels") : 0);
+                break;
+            case "BatchNorm1d" or "BatchNorm2d":
+                budget.Take(type, (Int128)Int("num_features") * 4);
+                break;
+        }
         return type switch
         {
             "Sequential" => new Sequential<T>((node["layers"] as JsonArray ?? throw new InvalidDataException("Architecture: Sequential lacks \"layers\"."))
-                .Select((n, i) => BuildLayer<T>(n, i)).ToArray()),
+                .Select((n, i) => BuildLayer<T>(n, i, budget)).ToArray()),
             "Linear" => new Linear<T>(Int("in_features"), Int("out_features"), bias: node["bias"]?.GetValue<bool>() ?? true),
             "ReLU" => new ReLU<T>(),
             "LeakyReLU" => new LeakyReLU<T>(node["negative_slope"]?.GetValue<double>() ?? 0.01),
@@ -159,13 +205,13 @@ public static class Architecture
     }
 
     /// <summary>Builds layer <paramref name="index"/> of a Sequential, naming the index (and the field) in any error.</summary>
-    private static Module<T> BuildLayer<T>(JsonNode? node, int index) where T : unmanaged, IFloatingPointIeee754<T>
+    private static Module<T> BuildLayer<T>(JsonNode? node, int index, Budget budget) where T : unmanaged, IFloatingPointIeee754<T>
     {
         if (node is not JsonObject)
             throw new InvalidDataException($"Architecture: layer {index} must be an object such as {{\"type\":\"Linear\",\"in_features\":4,\"out_features\":8}}, got {node?.ToJsonString() ?? "null"}.");
         try
         {
-            return Build<T>(node);
+            return Build<T>(node, budget);
         }
         catch (InvalidDataException e) when (!e.Message.StartsWith("Architecture: layer ", StringComparison.Ordinal))
         {
@@ -204,5 +250,10 @@ public static class Architecture
         return module.GetType().Name.Split('`')[0];
     }
 
-    internal static readonly JsonSerializerOptions Indented = new() { WriteIndented = true };
+    // NOTE: a hyperparameter or figure may be infinite or NaN; it is written as the string "Infinity" or "NaN", not refused.
+    internal static readonly JsonSerializerOptions Indented = new()
+    {
+        WriteIndented = true,
+        NumberHandling = System.Text.Json.Serialization.JsonNumberHandling.AllowNamedFloatingPointLiterals,
+    };
 }

@@ -92,13 +92,23 @@ public static class Checkpoint
         Module<T> model;
         try
         {
-            model = Architecture.BuildFromDocument<T>(document);
+            // Every parameter and buffer is stored in the file at one byte or more: a description asking for more elements
+            // than the file has bytes of tensor data is refused before its layers allocate.
+            model = Architecture.BuildFromDocument<T>(document, maxElements: file.TensorBytesBound);
         }
         catch (InvalidDataException e)
         {
             throw new InvalidDataException($"{path}: {file.DescribeEntry(ArchitectureEntry)}: {e.Message}", e);
         }
-        LoadWeights(file, model);
+        try
+        {
+            LoadWeights(file, model);
+        }
+        catch (ShapeMismatchException e)
+        {
+            // Both shapes come from the file: its description and its weights disagree, a damaged file, not a bad argument.
+            throw new InvalidDataException($"{e.Message} The checkpoint's {file.DescribeEntry(ArchitectureEntry)} and its weights disagree.", e);
+        }
         return model;
     }
 
@@ -256,7 +266,7 @@ public static class Checkpoint
     {
         using var file = CheckpointFile.Open(path);
         string? json = file.GetText(TrainingEntry);
-        return json is null ? null : JsonSerializer.Deserialize<TrainingState>(json);
+        return json is null ? null : JsonSerializer.Deserialize<TrainingState>(json, Architecture.Indented);
     }
 
     // The document architecture.json holds: format, version, dtype, the model's structure, the input shape and the metadata.

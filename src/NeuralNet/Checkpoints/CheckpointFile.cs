@@ -54,6 +54,9 @@ internal sealed class CheckpointFile : IDisposable
         throw new InvalidDataException($"{path}: not a checkpoint: {Describe(head, length)}; expected an .npz (zip, starting with \"PK\\x03\\x04\") or a safetensors file (an 8-byte header length, then '{{').");
     }
 
+    /// <summary>An upper bound on the bytes of tensor data in the file; every stored element takes at least one.</summary>
+    public long TensorBytesBound => _npz?.ArrayBytesBound ?? _safetensors!.DataBytes;
+
     /// <summary>True if the file holds a tensor <paramref name="name"/>.</summary>
     public bool Contains(string name) => _npz?.Contains(name) ?? _safetensors!.Contains(name);
 

@@ -1,3 +1,4 @@
+using System.Globalization;
 using System.IO.Compression;
 using System.Numerics;
 using System.Text;
@@ -17,6 +18,8 @@ namespace NeuralNet.Checkpoints;
 /// </code></example>
 public sealed class NpzReader : IDisposable
 {
+    private static readonly UTF8Encoding s_strictUtf8 = new(encoderShouldEmitUTF8Identifier: false, throwOnInvalidBytes: true);
+
     private readonly ZipArchive _zip;
     private readonly string _name;
     private readonly string[] _names;
@@ -64,33 +67,42 @@ public sealed class NpzReader : IDisposable
     public Tensor<T> Get<T>(string name) where T : unmanaged, IFloatingPointIeee754<T>
     {
         ZipArchiveEntry entry = Find(name);
-        string label = Label(entry);
-        try
-        {
-            using Stream s = entry.Open();
-            return Npy.Read<T>(s, label, entry.Length);
-        }
-        catch (InvalidDataException ex) when (!ex.Message.StartsWith(label, StringComparison.Ordinal))
-        {
-            throw new InvalidDataException($"{label}: corrupt zip entry: {ex.Message}", ex);
-        }
+        byte[] bytes = ReadEntry(entry);
+        using var s = new MemoryStream(bytes, writable: false);
+        return Npy.Read<T>(s, Label(entry), bytes.Length);
     }
 
     /// <summary>The integer array <paramref name="name"/> ('&lt;i4', '&lt;i8', …) as a flat int[]; values must fit in int32.</summary>
     public int[] GetInt32(string name)
     {
         ZipArchiveEntry entry = Find(name);
-        string label = Label(entry);
-        try
+        byte[] bytes = ReadEntry(entry);
+        using var s = new MemoryStream(bytes, writable: false);
+        return Npy.ReadInt32(s, Label(entry), bytes.Length);
+    }
+
+    /// <summary>
+    /// An upper bound on the bytes of array data the archive can hold, from its central directory: each ".npy" entry's
+    /// recorded size, but no more than deflate can expand its compressed bytes to (1032:1). A model described beside the
+    /// arrays cannot need more elements than this.
+    /// </summary>
+    internal long ArrayBytesBound
+    {
+        get
         {
-            using Stream s = entry.Open();
-            return Npy.ReadInt32(s, label, entry.Length);
-        }
-        catch (InvalidDataException ex) when (!ex.Message.StartsWith(label, StringComparison.Ordinal))
-        {
-            throw new InvalidDataException($"{label}: corrupt zip entry: {ex.Message}", ex);
+            long total = 0;
+            foreach (ZipArchiveEntry e in _zip.Entries)
+            {
+                if (!e.FullName.EndsWith(".npy", StringComparison.Ordinal)) continue;
+                long bound = Math.Min(e.Length, e.CompressedLength > long.MaxValue / MaxDeflateRatio ? long.MaxValue : e.CompressedLength * MaxDeflateRatio);
+                total = bound > long.MaxValue - total ? long.MaxValue : total + Math.Max(0, bound);
+            }
+            return total;
         }
     }
+
+    // Deflate's largest expansion: one 258-byte match per 2 bits, about 1032 output bytes per input byte.
+    private const long MaxDeflateRatio = 1032;
 
     /// <summary>Every entry's full name (arrays with their ".npy" suffix, text entries as they are), in archive order.</summary>
     public IReadOnlyList<string> EntryNames => _zip.Entries.Select(e => e.FullName).ToArray();
@@ -102,17 +114,7 @@ public sealed class NpzReader : IDisposable
         ArgumentNullException.ThrowIfNull(entryName);
         ZipArchiveEntry entry = _zip.GetEntry(entryName)
             ?? throw new KeyNotFoundException($"{_name}: no entry '{entryName}'; entries: {string.Join(", ", EntryNames.Select(n => $"'{n}'"))}");
-        try
-        {
-            using Stream s = entry.Open();
-            using var copy = new MemoryStream(checked((int)entry.Length));
-            s.CopyTo(copy);
-            return copy.ToArray();
-        }
-        catch (InvalidDataException ex)
-        {
-            throw new InvalidDataException($"{Label(entry)}: corrupt zip entry: {ex.Message}", ex);
-        }
+        return ReadEntry(entry);
     }
 
     /// <summary>The UTF-8 text of entry <paramref name="entryName"/> (full entry name, e.g. "architecture.json"), or null if absent.</summary>
@@ -121,14 +123,15 @@ public sealed class NpzReader : IDisposable
         ArgumentNullException.ThrowIfNull(entryName);
         ZipArchiveEntry? entry = _zip.GetEntry(entryName);
         if (entry is null) return null;
+        byte[] bytes = ReadEntry(entry);
         try
         {
-            using var reader = new StreamReader(entry.Open(), Encoding.UTF8);
-            return reader.ReadToEnd();
+            ReadOnlySpan<byte> text = bytes;
+            return s_strictUtf8.GetString(text.StartsWith(Utf8Bom) ? text[3..] : text);
         }
-        catch (InvalidDataException ex)
+        catch (DecoderFallbackException e)
         {
-            throw new InvalidDataException($"{Label(entry)}: corrupt zip entry: {ex.Message}", ex);
+            throw new InvalidDataException($"{Label(entry)}: not valid UTF-8 text (bad byte at offset {e.Index})", e);
         }
     }
 
@@ -137,6 +140,58 @@ public sealed class NpzReader : IDisposable
 
     private string Label(ZipArchiveEntry entry) => $"{_name} [{entry.FullName}]";
 
+    /// <summary>
+    /// The entry's bytes, checked as NumPy checks them: exactly the size the archive records, and the CRC-32 it records
+    /// ("Bad CRC-32" in NumPy). The buffer grows as data arrives, so a size field that lies cannot make us allocate
+    /// more than the data itself.
+    /// </summary>
+    private byte[] ReadEntry(ZipArchiveEntry entry)
+    {
+        string label = Label(entry);
+        long declared = entry.Length;
+        if (declared < 0 || declared > Array.MaxLength)
+            throw new InvalidDataException($"{label}: the archive records an uncompressed size of {declared} bytes, more than one array can hold");
+        byte[] data = new byte[(int)Math.Min(declared, 1 << 20)];
+        int filled = 0;
+        uint crc;
+        try
+        {
+            using Stream s = entry.Open();
+            while (true)
+            {
+                if (filled == data.Length)
+                {
+                    // One byte past the declared size tells "longer than recorded" from "exactly as recorded".
+                    if (filled == declared)
+                    {
+                        if (s.ReadByte() >= 0)
+                            throw new InvalidDataException($"{label}: the entry holds more than the {declared} bytes the archive records; the file is damaged");
+                        break;
+                    }
+                    Array.Resize(ref data, (int)Math.Min(declared, 2L * data.Length));
+                }
+                int n = s.Read(data, filled, data.Length - filled);
+                if (n == 0) break;
+                filled += n;
+            }
+        }
+        catch (InvalidDataException ex) when (!ex.Message.StartsWith(label, StringComparison.Ordinal))
+        {
+            throw new InvalidDataException($"{label}: corrupt zip entry: {ex.Message}", ex);
+        }
+        catch (IOException ex)
+        {
+            throw new InvalidDataException($"{label}: corrupt zip entry: {ex.Message}", ex);
+        }
+        if (filled != declared)
+            throw new InvalidDataException($"{label}: the entry holds {filled} bytes but the archive records {declared}; the file is truncated or damaged");
+        crc = Crc32.Compute(data.AsSpan(0, filled));
+        if (crc != entry.Crc32)
+            throw new InvalidDataException(string.Create(CultureInfo.InvariantCulture,
+                $"{label}: Bad CRC-32: the entry's bytes give 0x{crc:X8} but the archive records 0x{entry.Crc32:X8}; the file was changed or damaged after it was written"));
+        return data;
+    }
+
     private ZipArchiveEntry Find(string name)
     {
         ArgumentNullException.ThrowIfNull(name);
@@ -144,6 +199,8 @@ public sealed class NpzReader : IDisposable
             $"{_name}: no array '{name}' (entry '{name}.npy'); available: " +
             (_names.Length == 0 ? "(none)" : string.Join(", ", _names.Select(n => $"'{n}'"))));
     }
+
+    private static ReadOnlySpan<byte> Utf8Bom => [0xEF, 0xBB, 0xBF];
 
     private static ReadOnlySpan<byte> NpyMagic => [0x93, (byte)'N', (byte)'U', (byte)'M', (byte)'P', (byte)'Y'];
 
@@ -166,7 +223,18 @@ public sealed class NpzReader : IDisposable
         }
         try
         {
-            return new ZipArchive(stream, ZipArchiveMode.Read, leaveOpen, Encoding.UTF8);
+            var zip = new ZipArchive(stream, ZipArchiveMode.Read, leaveOpen, Encoding.UTF8);
+            try
+            {
+                // NOTE: the central directory is read on first use; read it now, so that its errors name the file too.
+                _ = zip.Entries.Count;
+            }
+            catch
+            {
+                zip.Dispose();
+                throw;
+            }
+            return zip;
         }
         catch (InvalidDataException ex)
         {

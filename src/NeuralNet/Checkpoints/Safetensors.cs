@@ -2,6 +2,7 @@ using System.Buffers;
 using System.Buffers.Binary;
 using System.Globalization;
 using System.Numerics;
+using System.Security.Cryptography;
 using System.Text.Encodings.Web;
 using System.Text.Json;
 using NeuralNet.Tensors;
@@ -34,29 +35,37 @@ public static class Safetensors
     /// <summary>The header key that holds the free-form string→string metadata instead of a tensor.</summary>
     public const string MetadataKey = "__metadata__";
 
+    /// <summary>
+    /// The <c>__metadata__</c> key under which <see cref="Save{T}"/> records the SHA-256 of the data buffer (64 lowercase
+    /// hex digits); the format has no checksum of its own. <see cref="SafetensorsReader"/> verifies it when present.
+    /// </summary>
+    public const string Sha256Key = "sha256";
+
     // The reference pads the header with spaces so the buffer, and so every 8-byte element, starts 8-aligned.
     private const int Alignment = 8;
 
     /// <summary>
     /// Writes <paramref name="tensors"/> (float → F32, double → F64) and the optional <paramref name="metadata"/> to
-    /// <paramref name="path"/> atomically (a temp file renamed over the destination; see <see cref="Npz.Save"/>).
+    /// <paramref name="path"/> atomically (a temp file renamed over the destination; see <see cref="Npz.Save"/>), with the
+    /// SHA-256 of the data buffer in <c>__metadata__["sha256"]</c> (<see cref="Sha256Key"/>) unless <paramref name="checksum"/> is false.
     /// </summary>
-    public static void Save<T>(string path, IEnumerable<(string Name, Tensor<T> Tensor)> tensors, IReadOnlyDictionary<string, string>? metadata = null)
+    public static void Save<T>(string path, IEnumerable<(string Name, Tensor<T> Tensor)> tensors, IReadOnlyDictionary<string, string>? metadata = null, bool checksum = true)
         where T : unmanaged, IFloatingPointIeee754<T>
     {
         ArgumentException.ThrowIfNullOrEmpty(path);
         ArgumentNullException.ThrowIfNull(tensors);
         var list = tensors.ToList();  // enumerate once, before a temp file exists
-        AtomicFile.Write(path, stream => Write(stream, list, metadata));
+        AtomicFile.Write(path, stream => Write(stream, list, metadata, checksum));
     }
 
     /// <summary>
     /// Writes a safetensors file to <paramref name="stream"/> as the reference does: tensors sorted by name (ordinal),
     /// packed back to back in that order, <c>__metadata__</c> first in the header when given (its keys sorted, so equal
-    /// inputs give equal bytes), and the compact JSON header padded with spaces to a multiple of 8 bytes.
+    /// inputs give equal bytes), and the compact JSON header padded with spaces to a multiple of 8 bytes. With
+    /// <paramref name="checksum"/>, <c>__metadata__</c> also holds the SHA-256 of the data buffer under <see cref="Sha256Key"/>.
     /// </summary>
-    /// <exception cref="ArgumentException">A name is empty, repeated, or <c>__metadata__</c>.</exception>
-    public static void Write<T>(Stream stream, IEnumerable<(string Name, Tensor<T> Tensor)> tensors, IReadOnlyDictionary<string, string>? metadata = null)
+    /// <exception cref="ArgumentException">A name is empty, repeated, or <c>__metadata__</c>; or <paramref name="checksum"/> and <paramref name="metadata"/> has a "sha256" key.</exception>
+    public static void Write<T>(Stream stream, IEnumerable<(string Name, Tensor<T> Tensor)> tensors, IReadOnlyDictionary<string, string>? metadata = null, bool checksum = false)
         where T : unmanaged, IFloatingPointIeee754<T>
     {
         ArgumentNullException.ThrowIfNull(stream);
@@ -75,6 +84,14 @@ public static class Safetensors
             if (!seen.Add(name)) throw new ArgumentException($"Safetensors.Write: tensor '{name}' is given twice.", nameof(tensors));
         }
         sorted.Sort((a, b) => string.CompareOrdinal(a.Name, b.Name));
+        if (checksum)
+        {
+            if (metadata is not null && metadata.ContainsKey(Sha256Key))
+                throw new ArgumentException($"Safetensors.Write: metadata key '{Sha256Key}' is reserved for the checksum.", nameof(metadata));
+            var withSum = metadata is null ? new Dictionary<string, string>(StringComparer.Ordinal) : new Dictionary<string, string>(metadata, StringComparer.Ordinal);
+            withSum[Sha256Key] = DataSha256(sorted);
+            metadata = withSum;
+        }
 
         var json = new ArrayBufferWriter<byte>();
         // serde_json escapes only what JSON requires; the relaxed encoder comes closest (no \u002B for '+').
@@ -117,6 +134,17 @@ public static class Safetensors
         stream.Write(json.WrittenSpan);
         for (int i = json.WrittenCount; i < padded; i++) stream.WriteByte((byte)' ');
         foreach (var (_, tensor) in sorted) Npy.WriteData(stream, tensor.ReadOnlySpan);
+    }
+
+    // The hash of exactly the bytes Write puts in the data buffer: each tensor's little-endian elements, in name order.
+    private static string DataSha256<T>(List<(string Name, Tensor<T> Tensor)> sorted) where T : unmanaged, IFloatingPointIeee754<T>
+    {
+        using var sha = SHA256.Create();
+        using (var sink = new CryptoStream(Stream.Null, sha, CryptoStreamMode.Write))
+        {
+            foreach (var (_, tensor) in sorted) Npy.WriteData(sink, tensor.ReadOnlySpan);
+        }
+        return System.Convert.ToHexStringLower(sha.Hash!);
     }
 
     /// <summary>

@@ -2,6 +2,7 @@ using System.Buffers.Binary;
 using System.Globalization;
 using System.Numerics;
 using System.Runtime.InteropServices;
+using System.Security.Cryptography;
 using System.Text;
 using System.Text.Json;
 using NeuralNet.Tensors;
@@ -71,6 +72,7 @@ public sealed class SafetensorsReader : IDisposable
             }
             _names = Validate(_tensors, stream.Length - start - 8 - headerLength, name);
             _dataStart = start + 8 + headerLength;
+            if (_metadata.TryGetValue(Safetensors.Sha256Key, out string? recorded)) VerifySha256(recorded);
         }
         catch
         {
@@ -81,6 +83,9 @@ public sealed class SafetensorsReader : IDisposable
 
     /// <summary>The tensor names, in the order of their data in the file.</summary>
     public IReadOnlyList<string> Names => _names;
+
+    /// <summary>The bytes of the data buffer (validated: exactly the tensors' bytes).</summary>
+    internal long DataBytes => _tensors.Values.Sum(t => t.ByteLength);
 
     /// <summary>The <c>__metadata__</c> strings (empty when the header has none).</summary>
     public IReadOnlyDictionary<string, string> Metadata => _metadata;
@@ -152,6 +157,19 @@ public sealed class SafetensorsReader : IDisposable
     public void Dispose()
     {
         if (!_leaveOpen) _stream.Dispose();
+    }
+
+    // The data buffer, from the end of the header to the end of the file, must hash to what the writer recorded.
+    private void VerifySha256(string recorded)
+    {
+        string key = $"{Safetensors.MetadataKey}[\"{Safetensors.Sha256Key}\"]";
+        if (recorded.Length != 64 || !recorded.All(char.IsAsciiHexDigit))
+            throw Bad(_name, $"{key} must be 64 hex digits (the SHA-256 of the data buffer), but is \"{(recorded.Length > 80 ? recorded[..80] + "…" : recorded)}\"");
+        _stream.Position = _dataStart;
+        byte[] hash = SHA256.HashData(_stream);
+        string actual = Convert.ToHexStringLower(hash);
+        if (!actual.Equals(recorded, StringComparison.OrdinalIgnoreCase))
+            throw Bad(_name, $"SHA-256 mismatch: the data buffer hashes to {actual} but {key} records {recorded.ToLowerInvariant()}; the file was changed or damaged after it was written");
     }
 
     private void ReadExactly(Span<byte> raw, SafetensorsTensorInfo info)

@@ -43,7 +43,8 @@ public static class Idx
         int cols = BinaryPrimitives.ReadInt32BigEndian(header[12..]);
         if (count <= 0 || rows <= 0 || cols <= 0)
             ThrowInvalid($"{path}: invalid IDX image dimensions {count} images of {rows}×{cols}; every dimension must be positive.");
-        long size = (long)count * rows * cols;
+        // NOTE: three int32 extents can overflow 64 bits (2³¹·2³¹·2³¹); Int128 cannot.
+        Int128 size = (Int128)count * rows * cols;
         string declared = $"header declares {count} images of {rows}×{cols} ({size} bytes)";
         if (size > Array.MaxLength)
             ThrowInvalid($"{path}: {declared}, more than one array can hold; not a valid IDX image file.");
