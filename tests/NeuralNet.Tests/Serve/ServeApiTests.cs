@@ -117,6 +117,20 @@ public sealed class ServeApiTests(MnistModel mnist) : IDisposable, IClassFixture
     }
 
     [Fact]
+    public async Task A_diverged_models_probabilities_are_answered_as_nan_not_a_failure()
+    {
+        string path = _dir["nan.npz"];
+        var model = new Sequential<float>(new Linear<float>(784, 10, rng: new Rng(3)));
+        model.Parameters()[0].Value.Fill(float.NaN);
+        Checkpoint.Save(path, model, metadata: new Dictionary<string, string> { ["dataset"] = "mnist" });
+        await using var server = await RunningServer.StartAsync(path);
+        var response = await server.Client.PostAsync("api/predict", PixelsBody(RandomPixels(784, 13)));
+        Assert.Equal(HttpStatusCode.OK, response.StatusCode);
+        var answer = JsonDocument.Parse(await response.Content.ReadAsStringAsync()).RootElement;
+        Assert.All(answer.GetProperty("probabilities").EnumerateArray(), p => Assert.Equal("NaN", p.GetString()));
+    }
+
+    [Fact]
     public async Task Activations_give_each_layers_output_with_its_shape()
     {
         string path = Cnn();
