@@ -248,16 +248,17 @@ internal static class TrainCommand
                     throw new CliException($"--resume {folder}: {(differences.Length == 1 ? "this option differs" : "these options differ")} from the saved run: " +
                         $"{string.Join("; ", differences)}. Leave {(differences.Length == 1 ? "it" : "them")} out to continue with the saved settings.");
                 }
-                Run(saved.Settings with { Output = folder, Quiet = s.Quiet, Figures = s.Figures }, resume: saved);
-                return 0;
+                return ExitCode(Run(saved.Settings with { Output = folder, Quiet = s.Quiet, Figures = s.Figures }, resume: saved));
             }
-            Run(s);
-            return 0;
+            return ExitCode(Run(s));
         }));
         return cmd;
     }
 
     private static string Number(double x) => x.ToString("R", CultureInfo.InvariantCulture);
+
+    /// <summary>1 when training diverged (the run still wrote its report, and the best finite epoch's weights if any), else 0.</summary>
+    private static int ExitCode(Result result) => result.History.StopReason == StopReason.Diverged ? 1 : 0;
 
     /// <summary>Where <c>nn train</c> keeps its resume point in an output folder.</summary>
     public static string LastCheckpoint(string output) => Path.Combine(output, "checkpoints", "last.npz");

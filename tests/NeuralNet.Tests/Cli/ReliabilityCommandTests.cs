@@ -93,7 +93,7 @@ public sealed class ReliabilityCommandTests : IDisposable
             "--output", _dir["run"], "--quiet");
         Assert.DoesNotContain("Unhandled", err + stdout);
         Assert.DoesNotContain("   at ", err);
-        Assert.True(code == 0, err);
+        Assert.True(code == 1, err); // a diverged run fails, after writing its report
         Assert.StartsWith($"error: The training loss became {(nan ? "NaN" : "Infinity")} at epoch 0", err.TrimStart());
         // The diverged run still reports: metrics.json states the test loss plainly, and every JSON file parses.
         using (var metrics = JsonDocument.Parse(File.ReadAllText(_dir["run/metrics.json"])))
@@ -101,5 +101,21 @@ public sealed class ReliabilityCommandTests : IDisposable
         foreach (string json in Directory.EnumerateFiles(_dir["run"], "*.json", SearchOption.AllDirectories))
             using (JsonDocument.Parse(File.ReadAllText(json))) { }
         Assert.True(File.Exists(_dir["run/history.csv"]));
+    }
+
+    [Fact]
+    public void Sgd_at_a_huge_learning_rate_stops_with_exit_1_and_writes_no_checkpoint_when_no_epoch_was_finite()
+    {
+        CliTests.WriteBars(_dir["bars/mnist"], train: 256, test: 64);
+        var (code, _, err) = CliTests.Run("train", "--optimizer", "sgd", "--lr", "1e6", "--epochs", "3", "--batch-size", "32", "--data", _dir["bars"],
+            "--threads", "1", "--output", _dir["huge"], "--quiet", "--no-figures");
+        Assert.Equal(1, code);
+        Assert.StartsWith("error: The training loss became", err.TrimStart());
+        Assert.Contains("no earlier epoch to restore", err);
+        Assert.DoesNotContain("   at ", err);
+        Assert.False(File.Exists(_dir["huge/checkpoints/best_model.npz"]));
+        Assert.False(File.Exists(_dir["huge/checkpoints/last.npz"]));
+        using var metrics = JsonDocument.Parse(File.ReadAllText(_dir["huge/metrics.json"]));
+        Assert.Equal("diverged", metrics.RootElement.GetProperty("stop_reason").GetString());
     }
 }
