@@ -265,6 +265,20 @@ internal static class TrainCommand
 
     private const string SavedRunEntry = "train_run.json";
 
+    /// <summary>
+    /// Test-only: <c>NN_TEST_CHECKPOINT_DELAY_MS</c> makes every write of best_model.npz and last.npz pause that long inside
+    /// its temp file (the arrays written, the zip's directory not yet), so that the kill tests land SIGKILLs inside writes.
+    /// Unset, 0: no pause.
+    /// </summary>
+    private static readonly int s_testCheckpointDelayMs =
+        int.TryParse(Environment.GetEnvironmentVariable("NN_TEST_CHECKPOINT_DELAY_MS"), CultureInfo.InvariantCulture, out int ms) && ms > 0 ? ms : 0;
+
+    /// <summary>The test-only pause of <see cref="s_testCheckpointDelayMs"/>, called between a checkpoint's entries.</summary>
+    private static void TestCheckpointDelay()
+    {
+        if (s_testCheckpointDelayMs > 0) Thread.Sleep(s_testCheckpointDelayMs);
+    }
+
     /// <summary>What last.npz holds besides the training state: the run's settings and the seconds it has run so far.</summary>
     internal sealed record SavedRun(TrainSettings Settings, double ElapsedSeconds);
 
@@ -439,14 +453,19 @@ internal static class TrainCommand
             {
                 // Save as soon as an epoch is the best: a crash or Ctrl+C keeps it.
                 // A bug run keeps no checkpoint: its weights are an experiment's, and its wrapped layers have no stored form.
-                if (isBest && bug is null) Checkpoint.Save(best, model, optimizer, new TrainingState(record.Epoch + 1, s.Seed, state.BaseLearningRate.Value), metadata, inputShape);
+                if (isBest && bug is null) Checkpoint.Save(best, model, optimizer, new TrainingState(record.Epoch + 1, s.Seed, state.BaseLearningRate.Value), metadata, inputShape,
+                    _ => TestCheckpointDelay());
             }, nextEpoch =>
             {
                 if (bug is not null) return;
                 // Every completed epoch, never a partial one: everything an exact resume needs, written atomically.
                 var run = new SavedRun(settingsToSave, earlierSeconds + clock.Elapsed.TotalSeconds);
                 TrainingCheckpoint.Save(last, model, optimizer, state, s.Seed, metadata, inputShape,
-                    w => w.AddText(SavedRunEntry, JsonSerializer.Serialize(run, s_savedRunJson)));
+                    w =>
+                    {
+                        TestCheckpointDelay();
+                        w.AddText(SavedRunEntry, JsonSerializer.Serialize(run, s_savedRunJson));
+                    });
             });
             var options = new TrainerOptions
             {

@@ -17,7 +17,7 @@ public sealed class ResumeTests(ITestOutputHelper output) : IDisposable
     public void Dispose() => _dir.Dispose();
 
     /// <summary>The nn the tests build against, run by the same dotnet host as the tests.</summary>
-    private static ProcessStartInfo Nn(params string[] args)
+    internal static ProcessStartInfo Nn(params string[] args)
     {
         string dll = Path.Combine(AppContext.BaseDirectory, "nn.dll");
         Assert.True(File.Exists(dll), $"{dll} is missing: the test project references the CLI project, which puts it there");
@@ -29,7 +29,7 @@ public sealed class ResumeTests(ITestOutputHelper output) : IDisposable
     }
 
     /// <summary>A started process whose output is collected as it comes (so a full pipe never blocks it).</summary>
-    private sealed class Running : IDisposable
+    internal sealed class Running : IDisposable
     {
         private readonly StringBuilder _out = new(), _err = new();
 
