@@ -52,8 +52,25 @@ internal sealed class ConsoleObserver : ITrainingObserver
     public static string Summary(EpochRecord r, int epochs, bool isBest) => string.Create(CultureInfo.InvariantCulture,
         $"epoch {r.Epoch + 1,3}/{epochs}  train loss {r.TrainLoss:F4} acc {r.TrainAccuracy:P2}  val loss {r.ValidationLoss:F4} acc {r.ValidationAccuracy:P2}  {r.Seconds:F2}s{(isBest ? "  *best" : "")}");
 
-    /// <summary>Runs <paramref name="train"/> on a worker thread, drawing progress until it finishes; returns its result.</summary>
+    /// <summary>
+    /// Runs <paramref name="train"/> on a worker thread, drawing progress until it finishes; returns its result. An
+    /// exception of <paramref name="train"/> (a checkpoint that could not be written, say) is rethrown as it was, not
+    /// wrapped, so that the command reports it in one line.
+    /// </summary>
     public T Run<T>(Func<T> train, bool quiet)
+    {
+        try
+        {
+            return RunAndDraw(train, quiet);
+        }
+        catch (AggregateException e) when (e.InnerExceptions.Count == 1)
+        {
+            System.Runtime.ExceptionServices.ExceptionDispatchInfo.Throw(e.InnerException!);
+            throw; // not reached
+        }
+    }
+
+    private T RunAndDraw<T>(Func<T> train, bool quiet)
     {
         var task = Task.Factory.StartNew(train, TaskCreationOptions.LongRunning);
         if (quiet || !AnsiConsole.Profile.Capabilities.Interactive)

@@ -8,7 +8,8 @@ internal static class AtomicFile
     /// <summary>
     /// <paramref name="write"/> fills a temp file <c>path.tmp-&lt;random&gt;</c> in the same folder, which is flushed to
     /// disk and then renamed over <paramref name="path"/>. If anything throws, the temp file is deleted and any previous
-    /// file at <paramref name="path"/> is left untouched.
+    /// file at <paramref name="path"/> is left untouched; an I/O failure (a full disk) is reported as an IOException
+    /// naming <paramref name="path"/> and saying so.
     /// </summary>
     public static void Write(string path, Action<Stream> write)
     {
@@ -26,7 +27,7 @@ internal static class AtomicFile
             }
             File.Move(tmp, full, overwrite: true);
         }
-        catch
+        catch (Exception e)
         {
             try
             {
@@ -39,6 +40,8 @@ internal static class AtomicFile
             catch (UnauthorizedAccessException)
             {
             }
+            if (e is IOException)
+                throw new IOException($"{path}: not written ({e.Message}); an earlier file under this name, if any, is intact.", e);
             throw;
         }
     }
