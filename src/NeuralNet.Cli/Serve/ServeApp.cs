@@ -32,6 +32,8 @@ namespace NeuralNet.Cli.Serve;
 /// </list>
 /// Refused requests get an RFC 7807 problem (application/problem+json): 400 (malformed, wrong count, out of range,
 /// undecodable), 413 (body over <see cref="MaxJsonBytes"/> or <see cref="MaxUploadBytes"/>), 415 (another content type).
+/// Requests over Kestrel's own limits (set in <see cref="Build"/>) are refused by Kestrel, without a problem object: 431
+/// for headers over 16 KiB or 64 in number.
 /// </remarks>
 internal static class ServeApp
 {
@@ -66,8 +68,19 @@ internal static class ServeApp
         {
             k.Listen(address, port);
             k.AddServerHeader = false;
-            // a backstop; the handlers check their own, smaller limits and answer with a problem object
+            // Kestrel's limits, set here rather than left to its defaults; a request over one is refused by Kestrel itself:
+            // - the body: a backstop (413); the handlers check their own, smaller limits and answer with a problem object
             k.Limits.MaxRequestBodySize = MaxUploadBytes + (64 << 10);
+            // - headers: the page and the API need a handful; more than 16 KiB or 64 of them is a 431
+            k.Limits.MaxRequestHeadersTotalSize = 16 << 10;
+            k.Limits.MaxRequestHeaderCount = 64;
+            // - a client has 10 s to send its headers and may stay idle 30 s between requests; then the connection is closed
+            k.Limits.RequestHeadersTimeout = TimeSpan.FromSeconds(10);
+            k.Limits.KeepAliveTimeout = TimeSpan.FromSeconds(30);
+            // - open connections: 2,000 at once (an idle one costs a socket and a few KB); more are closed on arrival
+            k.Limits.MaxConcurrentConnections = 2000;
+            // - a body must arrive at 240 bytes/s or faster after a 5 s grace, or the request ends with a 408
+            k.Limits.MinRequestBodyDataRate = new Microsoft.AspNetCore.Server.Kestrel.Core.MinDataRate(bytesPerSecond: 240, gracePeriod: TimeSpan.FromSeconds(5));
         });
         var app = builder.Build();
 

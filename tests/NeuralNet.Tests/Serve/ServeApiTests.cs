@@ -44,7 +44,7 @@ public sealed class ServeApiTests(MnistModel mnist) : IDisposable, IClassFixture
         return path;
     }
 
-    private static float[] RandomPixels(int n, ulong seed)
+    internal static float[] RandomPixels(int n, ulong seed)
     {
         var rng = new Rng(seed);
         var x = new float[n];
@@ -54,7 +54,7 @@ public sealed class ServeApiTests(MnistModel mnist) : IDisposable, IClassFixture
 
     private static StringContent Json(string json) => new(json, Encoding.UTF8, "application/json");
 
-    private static StringContent PixelsBody(float[] pixels) =>
+    internal static StringContent PixelsBody(float[] pixels) =>
         Json("{\"pixels\":[" + string.Join(",", pixels.Select(v => v.ToString("R", CultureInfo.InvariantCulture))) + "]}");
 
     private static async Task<JsonElement> Ok(HttpResponseMessage response)
@@ -68,7 +68,7 @@ public sealed class ServeApiTests(MnistModel mnist) : IDisposable, IClassFixture
     private static double[] Doubles(JsonElement array) => array.EnumerateArray().Select(e => e.GetDouble()).ToArray();
 
     /// <summary>softmax of the model's logits for one sample, computed here without the server.</summary>
-    private static double[] Direct(string checkpoint, float[] pixels, int[] shape)
+    internal static double[] Direct(string checkpoint, float[] pixels, int[] shape)
     {
         var model = Checkpoint.Load<float>(checkpoint);
         model.Eval();
