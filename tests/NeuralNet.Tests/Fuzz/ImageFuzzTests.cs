@@ -14,7 +14,7 @@ namespace NeuralNet.Tests.Fuzz;
 /// <summary>
 /// Mutated PNG, JPEG and BMP files through the decoder <c>nn predict</c> uses. Native decoding can take the process down
 /// rather than throw, so the cases run in a child <c>nn predict --json</c>, a batch of files per process: it must exit 0
-/// or 1 within <see cref="BatchTimeout"/> and print, per file, a prediction or <c>{"file", "error"}</c> whose error names
+/// or 1 within 60 s and print, per file, a prediction or <c>{"file", "error"}</c> whose error names
 /// the file. A crash (any other exit code, a signal) is a finding; its batch is rerun file by file to name the culprit.
 /// A few hundred cases here; NN_FUZZ_CASES (and NN_FUZZ_SEED) run more.
 /// </summary>
@@ -22,7 +22,7 @@ public sealed class ImageFuzzTests(ITestOutputHelper output) : IDisposable
 {
     private const int DefaultCases = 300;
     private const int BatchSize = 50;
-    private static readonly TimeSpan BatchTimeout = TimeSpan.FromSeconds(60);
+    private static readonly TimeSpan s_batchTimeout = TimeSpan.FromSeconds(60);
 
     private readonly TempDir _dir = new();
 
@@ -55,7 +55,7 @@ public sealed class ImageFuzzTests(ITestOutputHelper output) : IDisposable
                 (input, what) = Fuzzer.Mutate(seeds[k], fields[k], [], rng);
                 what = $"seed {k} {what}";
             }
-            string file = _dir[$"case-{c}{Path.GetExtension(Names[k])}"];
+            string file = _dir[$"case-{c}{Path.GetExtension(s_names[k])}"];
             File.WriteAllBytes(file, input);
             batch.Add((file, $"case {c} ({what})"));
             if (batch.Count == BatchSize || c == cases + seeds.Length - 1)
@@ -74,7 +74,7 @@ public sealed class ImageFuzzTests(ITestOutputHelper output) : IDisposable
         Assert.True(predicted >= seeds.Length, "the seeds were not all predicted");
     }
 
-    private static readonly string[] Names = ["a.png", "b.jpg", "c.bmp"];
+    private static readonly string[] s_names = ["a.png", "b.jpg", "c.bmp"];
 
     // The files of one process: the exit code, then one JSON line per file in order.
     private static (int Predicted, int Refused) RunBatch(string model, List<(string File, string What)> batch, List<string> defects)
@@ -86,7 +86,7 @@ public sealed class ImageFuzzTests(ITestOutputHelper output) : IDisposable
             foreach (var (file, what) in batch)
             {
                 var (c1, _, e1, t1) = Predict(model, [file]);
-                if (t1) defects.Add($"{what}: no answer within {BatchTimeout.TotalSeconds} s");
+                if (t1) defects.Add($"{what}: no answer within {s_batchTimeout.TotalSeconds} s");
                 else if (c1 is not (0 or 1)) defects.Add($"{what}: nn predict exited with {c1}: {Last(e1)}");
             }
             if (defects.Count == 0) defects.Add($"a batch exited with {code} (timed out: {timedOut}) but no single file does: {Last(stderr)}");
@@ -115,7 +115,7 @@ public sealed class ImageFuzzTests(ITestOutputHelper output) : IDisposable
     private static (int Code, string Out, string Err, bool TimedOut) Predict(string model, IEnumerable<string> files)
     {
         using var run = new ResumeTests.Running(ResumeTests.Nn(["predict", "--model", model, "--json", "--threads", "1", .. files]));
-        if (!run.Process.WaitForExit(BatchTimeout))
+        if (!run.Process.WaitForExit(s_batchTimeout))
         {
             run.Process.Kill(entireProcessTree: true);
             return (-1, run.Out, run.Err, true);
