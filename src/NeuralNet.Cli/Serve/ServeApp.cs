@@ -138,7 +138,10 @@ internal static class ServeApp
             {
                 form = await ctx.Request.ReadFormAsync(ctx.RequestAborted);
             }
-            catch (InvalidDataException e)
+            // NOTE: a multipart body that ends before its closing boundary fails in the reader with an IOException
+            // ("Unexpected end of Stream"), not an InvalidDataException; Kestrel's limits (BadHttpRequestException, also
+            // an IOException) keep their own status.
+            catch (Exception e) when (e is InvalidDataException || (e is IOException and not BadHttpRequestException && !ctx.RequestAborted.IsCancellationRequested))
             {
                 throw new ProblemException(StatusCodes.Status400BadRequest, "Malformed upload", $"the multipart body cannot be read: {e.Message}");
             }

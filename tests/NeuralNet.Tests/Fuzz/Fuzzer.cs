@@ -132,7 +132,8 @@ internal static class Fuzzer
     private static string Describe(Exception? e) => e is null ? "no exception"
         : $"{e.GetType().Name}: {e.Message} @ {e.StackTrace?.Split('\n').FirstOrDefault(l => l.Contains("NeuralNet.", StringComparison.Ordinal) && !l.Contains("Fuzz", StringComparison.Ordinal))?.Trim()}";
 
-    private static (byte[], string) Mutate(byte[] seed, IReadOnlyList<FuzzField> fields, IReadOnlyList<(string Find, string[] Replacements)> tokens, Rng rng)
+    /// <summary>One seeded mutation of <paramref name="seed"/> and a description of it.</summary>
+    internal static (byte[], string) Mutate(byte[] seed, IReadOnlyList<FuzzField> fields, IReadOnlyList<(string Find, string[] Replacements)> tokens, Rng rng)
     {
         var b = new List<byte>(seed);
         int n = seed.Length;

@@ -3,6 +3,8 @@ using System.IO.Compression;
 using System.Text;
 using NeuralNet.Activations;
 using NeuralNet.Checkpoints;
+using NeuralNet.Cli;
+using NeuralNet.Cli.Tables;
 using NeuralNet.Data;
 using NeuralNet.Layers;
 using NeuralNet.Modules;
@@ -25,7 +27,7 @@ public sealed class ReaderFuzzTests(ITestOutputHelper output) : IDisposable
 
     public void Dispose() => _dir.Dispose();
 
-    public static TheoryData<string> Targets => ["idx-images", "idx-labels", "npy", "npz", "safetensors", "architecture", "onnx", "checkpoint"];
+    public static TheoryData<string> Targets => ["idx-images", "idx-labels", "npy", "npz", "safetensors", "architecture", "onnx", "checkpoint", "csv"];
 
     [Theory]
     [MemberData(nameof(Targets))]
@@ -70,6 +72,7 @@ public sealed class ReaderFuzzTests(ITestOutputHelper output) : IDisposable
         "architecture" => Architecture(),
         "onnx" => Onnx(),
         "checkpoint" => CheckpointFiles(),
+        "csv" => Csv(),
         _ => throw new ArgumentException(name),
     };
 
@@ -260,5 +263,57 @@ public sealed class ReaderFuzzTests(ITestOutputHelper output) : IDisposable
         OnnxApi.Export(SmallCnn(), cnn, [1, 6, 6]);
         return new FuzzTarget("onnx", [mlp.ToArray(), cnn.ToArray()], (bytes, file) => OnnxApi.Import<float>(new MemoryStream(bytes), file),
             _ => [], [("Gemm", ["Conv", "Relu", "Gemx"]), ("Relu", ["Gemm", "Elu"])], n => n);
+    }
+
+    // The way `nn train --csv` reads and checks a table: CsvTable.Read, the task, the classes, every column fitted and
+    // turned into tensors. The CLI's documented error is a CliException whose message names the file; the target passes
+    // it on as an InvalidDataException (same message), so that the fuzzer's rule applies unchanged.
+    private FuzzTarget Csv()
+    {
+        byte[] comma = Encoding.UTF8.GetBytes(
+            "age,city,\"note, quoted\",income,label\n" +
+            "31,Paris,\"a, b\",1200.5,yes\n" +
+            "45,\"New \"\"York\"\"\",plain,NA,no\n" +
+            "\n" +
+            "28,Lyon,\"two\nlines\",980,yes\n" +
+            "52,Paris,x,-3e2,no\n");
+        byte[] semicolon = Encoding.UTF8.GetBytes(
+            "height;colour;score\r\n" +
+            "1,75;red;3,5\r\n" +
+            "1,62;\"blue; dark\";4\r\n" +
+            "?;green;4,5\r\n" +
+            "1,90;red;2,25\r\n");
+        return new FuzzTarget("csv", [comma, semicolon], (bytes, file) =>
+        {
+            string path = _dir[file];
+            File.WriteAllBytes(path, bytes);
+            try
+            {
+                var table = CsvTable.Read(path);
+                int t = table.Columns.Length - 1;
+                string task = TablePreprocessing.DetectTask(table, t);
+                int[] rows = Enumerable.Range(0, table.Rows.Count).ToArray();
+                if (task == "classification")
+                {
+                    foreach (int r in rows)
+                        if (CsvTable.IsMissing(table.Rows[r][t])) throw new CliException($"{table.Where(r, t)}: the target has no value", 1);
+                    if (TablePreprocessing.ClassNames(table, t).Length < 2) throw new CliException($"{table.Path}: one class only", 1);
+                }
+                var prep = TablePreprocessing.Fit(table, rows, table.Columns[t], [], task, "mean");
+                prep.Dataset(table, rows);
+            }
+            catch (CliException e)
+            {
+                throw new InvalidDataException(e.Message, e);
+            }
+            finally
+            {
+                File.Delete(path);
+            }
+        }, _ => [],
+        [(",", [";", "\t", "\"", ",,", ""]), (";", [",", "\t", ";;", "\""]), ("\"", ["", "\"\"", "\"\"\""]),
+         ("\n", ["\r", "\r\n", "\n\n", ""]), ("yes", ["", "NA", "1e400", "yes,extra"]), ("label", ["age", "", "\"\""]),
+         ("1200.5", ["1e308", "-1e308", "NaN", "∞", "1,5", "0x10"]), ("3,5", ["3.5", "3,5,5", "1e999"])],
+        n => n);
     }
 }

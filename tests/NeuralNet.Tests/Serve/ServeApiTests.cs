@@ -213,6 +213,17 @@ public sealed class ServeApiTests(MnistModel mnist) : IDisposable, IClassFixture
     }
 
     [Fact]
+    public async Task A_multipart_body_cut_before_its_closing_boundary_gets_400_not_500()
+    {
+        // Found by ServeBodyFuzzTests: the multipart reader's IOException ("Unexpected end of Stream") was a 500 with no body.
+        await using var server = await RunningServer.StartAsync(Mlp());
+        byte[] cut = Encoding.ASCII.GetBytes("--b7\r\nContent-Disposition: form-data; name=\"image\"; filename=\"one.png\"\r\nContent-Type: image/png\r\n\r\n\u0089PNG");
+        var content = new ByteArrayContent(cut);
+        content.Headers.ContentType = System.Net.Http.Headers.MediaTypeHeaderValue.Parse("multipart/form-data; boundary=b7");
+        await AssertProblem(await server.Client.PostAsync("api/predict", content), 400, "the multipart body cannot be read", "cut upload");
+    }
+
+    [Fact]
     public async Task Bad_uploads_and_flags_get_a_problem_object()
     {
         await using var server = await RunningServer.StartAsync(Mlp());
