@@ -9,13 +9,15 @@ using NeuralNet.Tensors.Kernels;
 // mlp [--threads N] [--batch 128] [--steps 500] [--warmup 1000] [--isa …]: per-layer profile of an MNIST-MLP step.
 // cnn [--threads N] [--batch 128] [--steps 20] [--warmup 5] [--isa …] [--fast]: per-layer profile of an MNIST-CNN step
 //   (--fast: the small CNN of nn train --model cnn --fast).
+// conv [--threads N] [--batch 128] [--in 32] [--out 64] [--kernel 3] [--pad 1] [--size 14] [--reps 30] [--isa …]: one
+//   convolution's forward, weight-gradient and input-gradient kernels timed apart (default: the CNN's second).
 // machine [--isa …]: the machine as one JSON line (for the comparison scripts).
 // peak [--threads N]: the FMA peak of every vector width, 1…N threads, one JSON line each.
 // serve --url http://127.0.0.1:PORT/ [--clients 1,8,32] [--seconds 5] [--warmup 1] [--label NAME]: load on a running
 //   nn serve's POST /api/predict (JSON), one JSON line per client count: requests/s, p50 and p99 latency (bench/serve_load.sh).
 // anything else: BenchmarkDotNet (e.g. --filter '*Gemm*').
 string mode = args.Length > 0 ? args[0] : "";
-if (mode is not ("quick" or "mlp" or "cnn" or "machine" or "peak" or "serve"))
+if (mode is not ("quick" or "mlp" or "cnn" or "conv" or "machine" or "peak" or "serve"))
 {
     BenchmarkSwitcher.FromAssembly(typeof(QuickBench).Assembly).Run(args);
     return 0;
@@ -54,6 +56,11 @@ try
         case "mlp":
             Console.WriteLine(MachineInfo.Describe());
             MlpStepBench.Run(Option("--batch", 128), Option("--warmup", 1000), Option("--steps", 500));
+            break;
+        case "conv":
+            Console.WriteLine(MachineInfo.Describe());
+            ConvBench.Run(Option("--batch", 128), Option("--in", 32), Option("--out", 64), Option("--kernel", 3), int.Parse(Text("--pad") ?? "1", CultureInfo.InvariantCulture),
+                Option("--size", 14), Option("--reps", 30));
             break;
         case "cnn":
             Console.WriteLine(MachineInfo.Describe());

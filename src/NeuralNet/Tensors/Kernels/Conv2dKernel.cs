@@ -38,6 +38,10 @@ internal sealed unsafe class Conv2dKernel<T> : IParallelWork where T : unmanaged
     private readonly PatchRuns _runs = new();   // of _qOff, stride 1
     private readonly PatchRuns _runsDx = new(); // of _qOffDx
     private T[] _db = [];       // per chunk (O)
+    private float[] _packedW = [];   // the weights packed once per call for the direct form (Conv2dDirect)
+    private float[] _grid = [];      // per chunk: the direct form's intermediate over the padded width
+    private int _gridLength;         // floats of _grid per chunk in the current call
+    private bool _directForward, _directDx; // the current call runs Conv2dDirect
 
     // The current call.
     private bool _forward, _hasBias, _wantDx;
@@ -60,7 +64,9 @@ internal sealed unsafe class Conv2dKernel<T> : IParallelWork where T : unmanaged
         {
             _x = px; _weight = pw; _bias = pb; _y = py;
             (_hasBias, _forward, _level) = (!bias.IsEmpty, true, Simd.Active);
-            BuildRuns(_runs, _qOff.AsSpan(0, _oh * _ow));
+            _directForward = UseDirect && Conv2dDirect.Applies<T>(_level, _s, _k, _oh, _ow, _wp);
+            if (_directForward) PrepareDirect(pw, _o, FieldSize, _oh, _wp);
+            else BuildRuns(_runs, _qOff.AsSpan(0, _oh * _ow));
             Parallelism.Run(this, _chunks);
         }
     }
@@ -78,7 +84,12 @@ internal sealed unsafe class Conv2dKernel<T> : IParallelWork where T : unmanaged
         {
             _g = pg; _weight = pw; _dx = pdx;
             (_wantDx, _hasBias, _forward, _level) = (!dx.IsEmpty, !biasGrad.IsEmpty, false, Simd.Active);
-            if (_direct && _wantDx) BuildRuns(_runsDx, _qOffDx.AsSpan(0, _h * _w));
+            _directDx = _direct && _wantDx && UseDirect && Conv2dDirect.Applies<T>(_level, 1, _k, _h, _w, _wg);
+            if (_directDx)
+            {
+                fixed (T* wrot = _wrot) PrepareDirect(wrot, _c, _o * _k * _k, _h, _wg);
+            }
+            else if (_direct && _wantDx) BuildRuns(_runsDx, _qOffDx.AsSpan(0, _h * _w));
             Parallelism.Run(this, _chunks);
         }
         // Partial sums in chunk order.
@@ -95,6 +106,19 @@ internal sealed unsafe class Conv2dKernel<T> : IParallelWork where T : unmanaged
         int start = chunk * _chunk, end = Math.Min(_n, start + _chunk);
         if (_forward) ForwardChunk(start, end);
         else BackwardChunk(chunk, start, end);
+    }
+
+    /// <summary>False makes every call take the packed GEMM (the tests compare the two forms).</summary>
+    internal bool UseDirect { get; set; } = true;
+
+    /// <summary>Packs the A (M, K) of a direct-form call once and sizes the per-chunk grids.</summary>
+    private void PrepareDirect(T* a, int m, int k, int outHeight, int paddedWidth)
+    {
+        if (_packedW.Length < Conv2dDirect.PackedLength(_level, m, k))
+            _packedW = GC.AllocateArray<float>((int)Conv2dDirect.PackedLength(_level, m, k), pinned: true);
+        fixed (float* packed = _packedW) Conv2dDirect.PackWeights(_level, (float*)a, m, k, packed);
+        _gridLength = Conv2dDirect.GridRows(_level, m) * Conv2dDirect.GridColumns(_level, outHeight, paddedWidth);
+        if (_grid.Length < (long)_chunks * _gridLength) _grid = GC.AllocateArray<float>(checked(_chunks * _gridLength), pinned: true);
     }
 
     private void Prepare(int n, int h, int w)
@@ -184,6 +208,16 @@ internal sealed unsafe class Conv2dKernel<T> : IParallelWork where T : unmanaged
                 T* xpad = xpadBase + n * padded;
                 PadInto(_x + (long)n * _c * plane, _c, _h, _w, xpad, _hp, _wp, _p);
                 T* yn = _y + (long)n * _o * p;
+                if (_directForward)
+                {
+                    fixed (float* packed = _packedW)
+                    fixed (float* grid = _grid)
+                    {
+                        Conv2dDirect.Run(_level, packed, _o, k, (float*)xpad, kOff, _oh, _ow, _wp, _hasBias ? (float*)_bias : null,
+                            grid + (long)(start / _chunk) * _gridLength, (float*)yn);
+                    }
+                    continue;
+                }
                 if (_hasBias)
                 {
                     for (int oc = 0; oc < _o; oc++) new Span<T>(yn + (long)oc * p, p).Fill(_bias[oc]);
@@ -244,6 +278,16 @@ internal sealed unsafe class Conv2dKernel<T> : IParallelWork where T : unmanaged
                 {
                     T* gpad = gpadBase + (long)chunk * _o * _hg * _wg;
                     PadInto(gn, _o, _oh, _ow, gpad, _hg, _wg, _k - 1 - _p);
+                    if (_directDx)
+                    {
+                        fixed (float* packed = _packedW)
+                        fixed (float* grid = _grid)
+                        {
+                            Conv2dDirect.Run(_level, packed, _c, _o * _k * _k, (float*)gpad, kOff, _h, _w, _wg, null,
+                                grid + (long)chunk * _gridLength, (float*)dxn);
+                        }
+                        continue;
+                    }
                     var a = new StridedA<T>(false, wrot, _o * _k * _k);
                     var b = new PatchB<T>(gpad, kOff, qOff, _runsDx);
                     GemmCore.Run(_level, _c, plane, _o * _k * _k, ref a, ref b, T.One, T.Zero, dxn, plane);
