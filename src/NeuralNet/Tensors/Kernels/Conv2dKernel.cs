@@ -42,6 +42,10 @@ internal sealed unsafe class Conv2dKernel<T> : IParallelWork where T : unmanaged
     private float[] _grid = [];      // per chunk: the direct form's intermediate over the padded width
     private int _gridLength;         // floats of _grid per chunk in the current call
     private bool _directForward, _directDx; // the current call runs Conv2dDirect
+    private bool _directDw;          // the current call runs Conv2dDirectWeightGradient
+    private float[] _dwAcc = [];     // per chunk: its dWᵀ accumulator
+    private float[] _gT = [];        // per chunk: a sample's Gᵀ strips (64-byte aligned inside)
+    private int _dwAccLength, _gTLength;
 
     // The current call.
     private bool _forward, _hasBias, _wantDx;
@@ -90,6 +94,14 @@ internal sealed unsafe class Conv2dKernel<T> : IParallelWork where T : unmanaged
                 fixed (T* wrot = _wrot) PrepareDirect(wrot, _c, _o * _k * _k, _h, _wg);
             }
             else if (_direct && _wantDx) BuildRuns(_runsDx, _qOffDx.AsSpan(0, _h * _w));
+            _directDw = UseDirect && !Conv2dWeightGradient.Applies<T>(_level, _s, FieldSize, _ow) && Conv2dDirectWeightGradient.Applies<T>(_level, _s);
+            if (_directDw)
+            {
+                _dwAccLength = (int)Conv2dDirectWeightGradient.AccumulatorLength(_level, FieldSize, _o);
+                _gTLength = (int)Conv2dDirectWeightGradient.PackedLength(_level, _o, _oh * _ow) + 16;
+                if (_dwAcc.Length < (long)_chunks * _dwAccLength) _dwAcc = GC.AllocateArray<float>(checked(_chunks * _dwAccLength), pinned: true);
+                if (_gT.Length < (long)_chunks * _gTLength) _gT = GC.AllocateArray<float>(checked(_chunks * _gTLength), pinned: true);
+            }
             Parallelism.Run(this, _chunks);
         }
         // Partial sums in chunk order.
@@ -244,6 +256,22 @@ internal sealed unsafe class Conv2dKernel<T> : IParallelWork where T : unmanaged
                 // A window of a few values (a first layer): the direct correlation beats packing a GEMM this thin.
                 Conv2dWeightGradient.Run(_level, (float*)(_g + start * gStride), (float*)(xpadBase + start * padded), count,
                     _c, _o, _k, _oh, _ow, _hp, _wp, (float*)dw);
+            }
+            else if (_directDw)
+            {
+                fixed (float* accBase = _dwAcc)
+                fixed (float* gTBase = _gT)
+                {
+                    float* acc = accBase + (long)chunk * _dwAccLength;
+                    float* gT = (float*)(((nint)(gTBase + (long)chunk * _gTLength) + 63) & ~(nint)63);
+                    new Span<float>(acc, _dwAccLength).Clear();
+                    for (int n = start; n < end; n++)
+                    {
+                        Conv2dDirectWeightGradient.Accumulate(_level, (float*)(xpadBase + n * padded), kOff, k, (float*)(_g + n * gStride),
+                            _o, _oh, _ow, _wp, gT, acc);
+                    }
+                    Conv2dDirectWeightGradient.StoreTransposed(_level, acc, k, _o, (float*)dw);
+                }
             }
             else
             {
