@@ -7,14 +7,15 @@ namespace NeuralNet.Benchmarks;
 /// <summary>
 /// One convolution's kernels timed apart (medians of interleaved repetitions): the forward pass, the backward pass
 /// with the weight gradient only, and with the input gradient as well, each with its GFLOP/s (2·N·O·C·k²·Ho·Wo per
-/// GEMM-like product). Defaults: the second convolution of the MNIST CNN (32→64, 3×3, pad 1, 14×14, batch 128).
+/// GEMM-like product). <c>--packed</c> turns the direct forms off (every product a packed GEMM). Defaults: the second convolution of the MNIST CNN (32→64, 3×3, pad 1, 14×14, batch 128).
 /// </summary>
 public static class ConvBench
 {
-    public static void Run(int batch, int inChannels, int outChannels, int kernel, int padding, int size, int reps)
+    public static void Run(int batch, int inChannels, int outChannels, int kernel, int padding, int size, int reps, bool packed = false)
     {
         var rng = new Rng(7);
         var ws = new Conv2dWorkspace<float>(inChannels, outChannels, kernel, 1, padding);
+        ws.Kernel.UseDirect = !packed;
         int outSize = ws.OutputSize(size);
         var x = Tensor<float>.Zeros(batch, inChannels, size, size);
         var w = Tensor<float>.Zeros(outChannels, inChannels, kernel, kernel);
@@ -39,7 +40,7 @@ public static class ConvBench
         }
         string[] names = ["forward", "backward dW", "backward dW+dx"];
         double[] flops = [flop, flop, 2 * flop];
-        Console.WriteLine($"conv {inChannels}→{outChannels} {kernel}×{kernel} pad {padding} on {size}×{size}, batch {batch}, {TensorOps.Threads} threads, medians of {reps}");
+        Console.WriteLine($"conv {inChannels}→{outChannels} {kernel}×{kernel} pad {padding} on {size}×{size}, batch {batch}, {TensorOps.Threads} threads, medians of {reps}{(packed ? ", packed GEMMs only" : "")}");
         for (int i = 0; i < 3; i++)
         {
             double ms = Median(times[i]);

@@ -9,7 +9,7 @@ using NeuralNet.Tensors.Kernels;
 // mlp [--threads N] [--batch 128] [--steps 500] [--warmup 1000] [--isa …]: per-layer profile of an MNIST-MLP step.
 // cnn [--threads N] [--batch 128] [--steps 20] [--warmup 5] [--isa …] [--fast]: per-layer profile of an MNIST-CNN step
 //   (--fast: the small CNN of nn train --model cnn --fast).
-// conv [--threads N] [--batch 128] [--in 32] [--out 64] [--kernel 3] [--pad 1] [--size 14] [--reps 30] [--isa …]: one
+// conv [--threads N] [--batch 128] [--in 32] [--out 64] [--kernel 3] [--pad 1] [--size 14] [--reps 30] [--packed] [--isa …]: one
 //   convolution's forward, weight-gradient and input-gradient kernels timed apart (default: the CNN's second).
 // machine [--isa …]: the machine as one JSON line (for the comparison scripts).
 // peak [--threads N]: the FMA peak of every vector width, 1…N threads, one JSON line each.
@@ -60,7 +60,7 @@ try
         case "conv":
             Console.WriteLine(MachineInfo.Describe());
             ConvBench.Run(Option("--batch", 128), Option("--in", 32), Option("--out", 64), Option("--kernel", 3), int.Parse(Text("--pad") ?? "1", CultureInfo.InvariantCulture),
-                Option("--size", 14), Option("--reps", 30));
+                Option("--size", 14), Option("--reps", 30), args.Contains("--packed"));
             break;
         case "cnn":
             Console.WriteLine(MachineInfo.Describe());

@@ -68,7 +68,7 @@ internal sealed unsafe class Conv2dKernel<T> : IParallelWork where T : unmanaged
         {
             _x = px; _weight = pw; _bias = pb; _y = py;
             (_hasBias, _forward, _level) = (!bias.IsEmpty, true, Simd.Active);
-            _directForward = UseDirect && Conv2dDirect.Applies<T>(_level, _s, _k, _oh, _ow, _wp);
+            _directForward = UseDirect && Conv2dDirect.Applies<T>(_level, _s, _k, FieldSize, _oh, _ow, _wp);
             if (_directForward) PrepareDirect(pw, _o, FieldSize, _oh, _wp);
             else BuildRuns(_runs, _qOff.AsSpan(0, _oh * _ow));
             Parallelism.Run(this, _chunks);
@@ -88,7 +88,7 @@ internal sealed unsafe class Conv2dKernel<T> : IParallelWork where T : unmanaged
         {
             _g = pg; _weight = pw; _dx = pdx;
             (_wantDx, _hasBias, _forward, _level) = (!dx.IsEmpty, !biasGrad.IsEmpty, false, Simd.Active);
-            _directDx = _direct && _wantDx && UseDirect && Conv2dDirect.Applies<T>(_level, 1, _k, _h, _w, _wg);
+            _directDx = _direct && _wantDx && UseDirect && Conv2dDirect.Applies<T>(_level, 1, _k, _o * _k * _k, _h, _w, _wg);
             if (_directDx)
             {
                 fixed (T* wrot = _wrot) PrepareDirect(wrot, _c, _o * _k * _k, _h, _wg);

@@ -52,8 +52,8 @@ public class Conv2dKernelTests
         foreach (var level in Simd.Supported.Where(l => l != SimdLevel.Scalar))
         {
             using var scope = new SimdScope(level);
-            bool forward = Conv2dDirect.Applies<float>(level, s, k, oh, ow, w + 2 * p);
-            bool input = Conv2dDirect.Applies<float>(level, 1, k, h, w, ow + 2 * (k - 1 - p));
+            bool forward = Conv2dDirect.Applies<float>(level, s, k, c * k * k, oh, ow, w + 2 * p);
+            bool input = Conv2dDirect.Applies<float>(level, 1, k, o * k * k, h, w, ow + 2 * (k - 1 - p));
             if (!forward && !input) continue;
             directRuns++;
             (float[] Y, float[] Dx) Run(bool direct)
