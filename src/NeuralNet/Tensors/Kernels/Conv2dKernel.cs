@@ -68,8 +68,8 @@ internal sealed unsafe class Conv2dKernel<T> : IParallelWork where T : unmanaged
         {
             _x = px; _weight = pw; _bias = pb; _y = py;
             (_hasBias, _forward, _level) = (!bias.IsEmpty, true, Simd.Active);
-            _directForward = UseDirect && Conv2dDirect.Applies<T>(_level, _s, _k, FieldSize, _oh, _ow, _wp);
-            if (_directForward) PrepareDirect(pw, _o, FieldSize, _oh, _wp);
+            _directForward = UseDirect && Conv2dDirect.Applies<T>(_level, _s, _o, FieldSize);
+            if (_directForward) PrepareDirect(pw, _o, FieldSize, _oh * _ow);
             else BuildRuns(_runs, _qOff.AsSpan(0, _oh * _ow));
             Parallelism.Run(this, _chunks);
         }
@@ -88,10 +88,10 @@ internal sealed unsafe class Conv2dKernel<T> : IParallelWork where T : unmanaged
         {
             _g = pg; _weight = pw; _dx = pdx;
             (_wantDx, _hasBias, _forward, _level) = (!dx.IsEmpty, !biasGrad.IsEmpty, false, Simd.Active);
-            _directDx = _direct && _wantDx && UseDirect && Conv2dDirect.Applies<T>(_level, 1, _k, _o * _k * _k, _h, _w, _wg);
+            _directDx = _direct && _wantDx && UseDirect && Conv2dDirect.Applies<T>(_level, 1, _c, _o * _k * _k);
             if (_directDx)
             {
-                fixed (T* wrot = _wrot) PrepareDirect(wrot, _c, _o * _k * _k, _h, _wg);
+                fixed (T* wrot = _wrot) PrepareDirect(wrot, _c, _o * _k * _k, _h * _w);
             }
             else if (_direct && _wantDx) BuildRuns(_runsDx, _qOffDx.AsSpan(0, _h * _w));
             _directDw = UseDirect && !Conv2dWeightGradient.Applies<T>(_level, _s, FieldSize, _ow) && Conv2dDirectWeightGradient.Applies<T>(_level, _s);
@@ -124,12 +124,12 @@ internal sealed unsafe class Conv2dKernel<T> : IParallelWork where T : unmanaged
     internal bool UseDirect { get; set; } = true;
 
     /// <summary>Packs the A (M, K) of a direct-form call once and sizes the per-chunk grids.</summary>
-    private void PrepareDirect(T* a, int m, int k, int outHeight, int paddedWidth)
+    private void PrepareDirect(T* a, int m, int k, int positions)
     {
         if (_packedW.Length < Conv2dDirect.PackedLength(_level, m, k))
             _packedW = GC.AllocateArray<float>((int)Conv2dDirect.PackedLength(_level, m, k), pinned: true);
         fixed (float* packed = _packedW) Conv2dDirect.PackWeights(_level, (float*)a, m, k, packed);
-        _gridLength = Conv2dDirect.GridRows(_level, m) * Conv2dDirect.GridColumns(_level, outHeight, paddedWidth);
+        _gridLength = (int)Conv2dDirect.GridLength(_level, m, positions);
         if (_grid.Length < (long)_chunks * _gridLength) _grid = GC.AllocateArray<float>(checked(_chunks * _gridLength), pinned: true);
     }
 
@@ -225,7 +225,7 @@ internal sealed unsafe class Conv2dKernel<T> : IParallelWork where T : unmanaged
                     fixed (float* packed = _packedW)
                     fixed (float* grid = _grid)
                     {
-                        Conv2dDirect.Run(_level, packed, _o, k, (float*)xpad, kOff, _oh, _ow, _wp, _hasBias ? (float*)_bias : null,
+                        Conv2dDirect.Run(_level, packed, _o, k, (float*)xpad, kOff, qOff, p, _hasBias ? (float*)_bias : null,
                             grid + (long)(start / _chunk) * _gridLength, (float*)yn);
                     }
                     continue;
@@ -311,7 +311,7 @@ internal sealed unsafe class Conv2dKernel<T> : IParallelWork where T : unmanaged
                         fixed (float* packed = _packedW)
                         fixed (float* grid = _grid)
                         {
-                            Conv2dDirect.Run(_level, packed, _c, _o * _k * _k, (float*)gpad, kOff, _h, _w, _wg, null,
+                            Conv2dDirect.Run(_level, packed, _c, _o * _k * _k, (float*)gpad, kOff, qOff, plane, null,
                                 grid + (long)chunk * _gridLength, (float*)dxn);
                         }
                         continue;
