@@ -127,7 +127,8 @@ public abstract class BatchNorm<T> : Module<T> where T : unmanaged, IFloatingPoi
 
     /// <summary>
     /// The backward of the ReLU after this layer and of this layer in one pass, after <see cref="ForwardReLU"/>:
-    /// dy = dz ⊙ [z &gt; 0] (z this layer's output, which the ReLU adopted), then <see cref="Backward(Tensor{T})"/>'s formulas.
+    /// dy = dz ⊙ [z &gt; 0] (z this layer's output, which the ReLU adopted; the mask is recomputed from the input, so z is not
+    /// read), then <see cref="Backward(Tensor{T})"/>'s formulas.
     /// The bytes are those of <c>Backward(relu.Backward(dz))</c>.
     /// </summary>
     internal Tensor<T> BackwardReLU(Tensor<T> gradOutput)
@@ -177,7 +178,7 @@ public abstract class BatchNorm<T> : Module<T> where T : unmanaged, IFloatingPoi
         // Per channel: dβ += Σ dy, dγ += Σ dy·x̂;
         // dx = γ·r·(dy − Σ dy/m − x̂·Σ dy·x̂/m) in training, γ·r·dy in evaluation.
         TensorOps.BatchNormBackward(gradOutput, _input!, Weight.Value, _mean, _rstd, _batchStatistics, Weight.Grad, Bias.Grad, dx,
-            relu ? _output : null);
+            relu ? Bias.Value : null);
         return dx;
     }
 

@@ -29,11 +29,12 @@ public static partial class TensorOps
     /// <summary>
     /// Batch normalization backward, per channel c over its m values, from dy, the forward pass's input x and its μ_c
     /// and r_c (x̂ = (x − μ_c)·r_c): dβ_c += Σ dy, dγ_c += Σ dy·x̂, and dx = γ_c·r_c·(dy − Σ dy/m − x̂·Σ dy·x̂/m) with
-    /// <paramref name="batchStatistics"/> (μ and σ² depend on x), else dx = γ_c·r_c·dy. With <paramref name="reluOutput"/>
-    /// (z = max(0, y) of a fused forward), dy is first masked by [z &gt; 0], the backward of the ReLU that followed.
+    /// <paramref name="batchStatistics"/> (μ and σ² depend on x), else dx = γ_c·r_c·dy. With <paramref name="reluBeta"/>
+    /// (β of a forward fused with a ReLU, z = max(0, y)), dy is first masked by [z &gt; 0], the backward of the ReLU that
+    /// followed; the mask is recomputed from x with the forward's arithmetic (γ and β as in the forward pass), so z is not read.
     /// </summary>
     public static void BatchNormBackward<T>(Tensor<T> dy, Tensor<T> x, Tensor<T> gamma, ReadOnlySpan<double> mean, ReadOnlySpan<double> rstd,
-        bool batchStatistics, Tensor<T> dgamma, Tensor<T> dbeta, Tensor<T> dx, Tensor<T>? reluOutput = null)
+        bool batchStatistics, Tensor<T> dgamma, Tensor<T> dbeta, Tensor<T> dx, Tensor<T>? reluBeta = null)
         where T : unmanaged, IFloatingPointIeee754<T>
     {
         var (n, c, s) = ChannelView("BatchNormBackward", dy, gamma);
@@ -41,9 +42,9 @@ public static partial class TensorOps
         ShapeMismatchException.ThrowIfDifferent("BatchNormBackward", dy.Shape, dx.Shape, "dy", "dx");
         ShapeMismatchException.ThrowIfDifferent("BatchNormBackward", gamma.Shape, dgamma.Shape, "gamma", "dgamma");
         ShapeMismatchException.ThrowIfDifferent("BatchNormBackward", gamma.Shape, dbeta.Shape, "gamma", "dbeta");
-        if (reluOutput is not null) ShapeMismatchException.ThrowIfDifferent("BatchNormBackward", dy.Shape, reluOutput.Shape, "dy", "reluOutput");
+        if (reluBeta is not null) ShapeMismatchException.ThrowIfDifferent("BatchNormBackward", gamma.Shape, reluBeta.Shape, "gamma", "reluBeta");
         BatchNormKernels.Backward(dy.ReadOnlySpan, x.ReadOnlySpan, n, c, s, batchStatistics, gamma.ReadOnlySpan, mean, rstd,
-            dgamma.Span, dbeta.Span, dx.Span, reluOutput is null ? default : reluOutput.ReadOnlySpan);
+            dgamma.Span, dbeta.Span, dx.Span, reluBeta is null ? default : reluBeta.ReadOnlySpan);
     }
 
     /// <summary>(N, C, S) for x (N, C, …) with C = γ's length.</summary>

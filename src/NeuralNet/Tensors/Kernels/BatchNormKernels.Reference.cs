@@ -53,20 +53,22 @@ public static class BatchNormKernelsReference
     /// <summary>Same contract as <see cref="BatchNormKernels.Backward{T}"/>.</summary>
     public static void Backward<T>(ReadOnlySpan<T> dy, ReadOnlySpan<T> x, int n, int channels, int spatial, bool batchStatistics,
         ReadOnlySpan<T> gamma, ReadOnlySpan<double> mean, ReadOnlySpan<double> rstd, Span<T> dgamma, Span<T> dbeta, Span<T> dx,
-        ReadOnlySpan<T> reluOutput = default)
+        ReadOnlySpan<T> reluBeta = default)
         where T : unmanaged, IFloatingPointIeee754<T>
     {
         int m = n * spatial;
-        bool relu = !reluOutput.IsEmpty;
+        bool relu = !reluBeta.IsEmpty;
         for (int c = 0; c < channels; c++)
         {
             double sumDy = 0, sumDyXhat = 0;
+            // The fused forward's output z = max(0, (x − μ)·(γ·r) + β), in T as the kernel computes it: its mask.
+            T muT = T.CreateChecked(mean[c]), scale = T.CreateChecked(double.CreateChecked(gamma[c]) * rstd[c]);
             for (int i = 0; i < n; i++)
             {
                 for (int s = 0; s < spatial; s++)
                 {
                     int at = (i * channels + c) * spatial + s;
-                    double g = relu && !(reluOutput[at] > T.Zero) ? 0 : double.CreateChecked(dy[at]); // a fused ReLU's mask
+                    double g = relu && !((x[at] - muT) * scale + reluBeta[c] > T.Zero) ? 0 : double.CreateChecked(dy[at]); // a fused ReLU's mask
                     sumDy += g;
                     sumDyXhat += g * (double.CreateChecked(x[at]) - mean[c]) * rstd[c]; // x̂
                 }
@@ -79,7 +81,7 @@ public static class BatchNormKernelsReference
                 for (int s = 0; s < spatial; s++)
                 {
                     int at = (i * channels + c) * spatial + s;
-                    double g = relu && !(reluOutput[at] > T.Zero) ? 0 : double.CreateChecked(dy[at]);
+                    double g = relu && !((x[at] - muT) * scale + reluBeta[c] > T.Zero) ? 0 : double.CreateChecked(dy[at]);
                     dx[at] = T.CreateChecked(batchStatistics ? a * (g - sumDy / m - (double.CreateChecked(x[at]) - mean[c]) * rstd[c] * sumDyXhat / m) : a * g);
                 }
             }

@@ -49,26 +49,29 @@ public static unsafe class BatchNormKernels
     /// Per channel c, from dy, the forward pass's input x and its μ and r (x̂ = (x − μ)·r): dβ[c] += Σ dy,
     /// dγ[c] += Σ dy·x̂, and dx = γ·r·(dy − Σ dy/m − x̂·Σ dy·x̂/m) with <paramref name="batchStatistics"/> (μ and σ²
     /// depend on x), else dx = γ·r·dy. dy, x, dx: (N, C, S); γ, dγ, dβ: (C); mean, rstd: (C) in double.
-    /// With <paramref name="reluOutput"/> (the output z = max(0, y) of a fused forward), dy is first masked as a
-    /// following ReLU's backward does, dy ⊙ [z &gt; 0], slice by slice into dx, and the rest reads it from there: the
-    /// ReLU's own pass over memory is saved and the bytes are those of the two backward passes one after the other.
+    /// With <paramref name="reluBeta"/> (β of a forward fused with a ReLU, <c>relu: true</c>), dy is first masked as the
+    /// following ReLU's backward does, dy ⊙ [z &gt; 0], slice by slice into dx, and the rest reads it from there. The mask
+    /// is recomputed from x with the forward's arithmetic, z &gt; 0 ⟺ (x − μ)·(γ·r) + β &gt; 0, so neither the ReLU's own
+    /// pass nor a read of z is needed (γ and β must be those of the forward pass); the bytes are those of the two
+    /// backward passes one after the other.
     /// </summary>
     public static void Backward<T>(ReadOnlySpan<T> dy, ReadOnlySpan<T> x, int n, int channels, int spatial, bool batchStatistics,
         ReadOnlySpan<T> gamma, ReadOnlySpan<double> mean, ReadOnlySpan<double> rstd, Span<T> dgamma, Span<T> dbeta, Span<T> dx,
-        ReadOnlySpan<T> reluOutput = default)
+        ReadOnlySpan<T> reluBeta = default)
         where T : unmanaged, IFloatingPointIeee754<T>
     {
         int length = n * channels * spatial;
         CheckLengths(nameof(Backward), length, dy.Length, x.Length, dx.Length);
-        if (!reluOutput.IsEmpty) CheckLengths(nameof(Backward), length, reluOutput.Length);
+        if (!reluBeta.IsEmpty) CheckLengths(nameof(Backward), channels, reluBeta.Length);
         CheckLengths(nameof(Backward), channels, gamma.Length, mean.Length, rstd.Length, dgamma.Length, dbeta.Length);
-        fixed (T* pdy = dy, px = x, pdx = dx, pgamma = gamma, pdgamma = dgamma, pdbeta = dbeta, pz = reluOutput)
+        fixed (T* pdy = dy, px = x, pdx = dx, pgamma = gamma, pdgamma = dgamma, pdbeta = dbeta, pbeta = reluBeta)
         fixed (double* pmean = mean, prstd = rstd)
         {
             var job = Job<T>.ForThisThread;
             job.SetShape(n, channels, spatial, batchStatistics);
             job.Dy = pdy;
-            job.Z = pz;
+            job.Beta = pbeta;
+            job.Relu = !reluBeta.IsEmpty;
             job.X = px;
             job.Dx = pdx;
             job.Gamma = pgamma;
@@ -126,10 +129,13 @@ public static unsafe class BatchNormKernels
         var x = new ReadOnlySpan<T>(j.X, length);
         var dx = new Span<T>(j.Dx, length);
         var dy = new ReadOnlySpan<T>(j.Dy, length);
-        bool relu = j.Z != null;
-        var z = relu ? new ReadOnlySpan<T>(j.Z, length) : default;
+        bool relu = j.Relu;
         double rstd = j.Rstd[c], sumDy = 0, sumDyDeviation = 0;
         var deviation = new Elementwise.SubtractMultiplyOperator<T>(T.CreateChecked(j.Mean[c]));
+        // The forward's y = (x − μ)·(γ·r) + β, with its constants: z > 0 exactly where this is > 0.
+        var mask = relu
+            ? new Elementwise.ReluOfShiftAffineBackwardOperator<T>(T.CreateChecked(j.Mean[c]), T.CreateChecked(double.CreateChecked(j.Gamma[c]) * rstd), j.Beta[c])
+            : default;
         for (int i = 0; i < n; i++)
         {
             int at = (i * channels + c) * s;
@@ -137,7 +143,7 @@ public static unsafe class BatchNormKernels
             if (relu)
             {
                 // dy ⊙ [z > 0], the ReLU's backward, into dx: from here on dx holds the gradient at this layer's output.
-                Elementwise.ReluBackward(z.Slice(at, s), g, dx.Slice(at, s));
+                ElementwiseDriver.Binary(mask, x.Slice(at, s), g, dx.Slice(at, s));
                 g = dx.Slice(at, s);
             }
             sumDy += double.CreateChecked(Elementwise.Sum(g));
@@ -182,7 +188,7 @@ public static unsafe class BatchNormKernels
         public int N, C, S;
         public bool BatchStatistics, Relu;
         public double Eps;
-        public T* X, Y, Z, Gamma, Beta, Dy, Dx, DGamma, DBeta;
+        public T* X, Y, Gamma, Beta, Dy, Dx, DGamma, DBeta;
         public double* Mean, Variance, Rstd;
 
         public void SetShape(int n, int c, int s, bool batchStatistics) => (N, C, S, BatchStatistics) = (n, c, s, batchStatistics);

@@ -37,6 +37,24 @@ public static partial class Elementwise
         public Vector512<T> Invoke(Vector512<T> y, Vector512<T> dy) => dy & Vector512.GreaterThan(y, Vector512<T>.Zero);
     }
 
+    /// <summary>
+    /// dy where (x − s)·a + b &gt; 0, else 0: a ReLU's backward with its mask recomputed from the input of the affine map
+    /// before it (<see cref="ShiftAffineOperator{T}"/>, the same arithmetic, so the same mask bit for bit).
+    /// </summary>
+    internal readonly struct ReluOfShiftAffineBackwardOperator<T>(T s, T a, T b) : IBinaryOperator<T> where T : unmanaged, IFloatingPointIeee754<T>
+    {
+        [MethodImpl(MethodImplOptions.AggressiveInlining)]
+        public T Invoke(T x, T dy) => (x - s) * a + b > T.Zero ? dy : T.Zero;
+
+        [MethodImpl(MethodImplOptions.AggressiveInlining)]
+        public Vector256<T> Invoke(Vector256<T> x, Vector256<T> dy) =>
+            dy & Vector256.GreaterThan((x - Vector256.Create(s)) * Vector256.Create(a) + Vector256.Create(b), Vector256<T>.Zero);
+
+        [MethodImpl(MethodImplOptions.AggressiveInlining)]
+        public Vector512<T> Invoke(Vector512<T> x, Vector512<T> dy) =>
+            dy & Vector512.GreaterThan((x - Vector512.Create(s)) * Vector512.Create(a) + Vector512.Create(b), Vector512<T>.Zero);
+    }
+
     /// <summary>y = x for x &gt; 0, α·x otherwise.</summary>
     internal readonly struct LeakyReluOperator<T>(T slope) : IUnaryOperator<T> where T : unmanaged, IFloatingPointIeee754<T>
     {

@@ -428,7 +428,7 @@ public class KernelLevelTests
                 gamma, beta, eYRelu, new double[channels], relu: true);
             BatchNormKernelsReference.Backward<T>(dy, x, n, channels, spatial, training, gamma, eMean, eRstd, eDg, eDb, eDx);
             T[] eDxRelu = new T[len], eDgRelu = new T[channels], eDbRelu = new T[channels];
-            BatchNormKernelsReference.Backward<T>(dy, x, n, channels, spatial, training, gamma, eMean, eRstd, eDgRelu, eDbRelu, eDxRelu, eYRelu);
+            BatchNormKernelsReference.Backward<T>(dy, x, n, channels, spatial, training, gamma, eMean, eRstd, eDgRelu, eDbRelu, eDxRelu, beta);
             SimdLevels.ForEach(level =>
             {
                 var (mean, variance, rstd) = ((double[])runMean.Clone(), (double[])runVar.Clone(), new double[channels]);
@@ -438,7 +438,7 @@ public class KernelLevelTests
                 BatchNormKernels.Forward<T>(x, n, channels, spatial, training, mean, variance, 1e-5, gamma, beta, y, rstd);
                 BatchNormKernels.Backward<T>(dy, x, n, channels, spatial, training, gamma, mean, rstd, dg, db, dx);
                 T[] dxRelu = new T[len], dgRelu = new T[channels], dbRelu = new T[channels];
-                BatchNormKernels.Backward<T>(dy, x, n, channels, spatial, training, gamma, mean, rstd, dgRelu, dbRelu, dxRelu, eYRelu); // the same mask as the reference
+                BatchNormKernels.Backward<T>(dy, x, n, channels, spatial, training, gamma, mean, rstd, dgRelu, dbRelu, dxRelu, beta); // the mask recomputed from x
                 string context = $"{level} {typeof(T).Name} ({n}, {channels}, {spatial}) training={training}";
                 Close(eMean, mean, "mean");
                 Close(eVar, variance, "variance");
