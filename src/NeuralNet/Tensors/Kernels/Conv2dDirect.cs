@@ -95,9 +95,7 @@ internal static unsafe class Conv2dDirect
                 {
                     // Positions past P repeat the last one (valid memory); their rows of Tᵀ are dropped.
                     for (int i = 0; i < mr; i++) x[i] = image + qOff[Math.Min(ir + i, positions - 1)];
-                    float* c = grid + (long)ir * mPad + jr;
-                    if (level == SimdLevel.Vector512) Float8x32(kc, b, kBlock, x, c, mPad);
-                    else Float6x16(kc, b, kBlock, x, c, mPad);
+                    Tile(level, kc, b, kBlock, x, grid + (long)ir * mPad + jr, mPad);
                 }
             }
         }
@@ -135,6 +133,17 @@ internal static unsafe class Conv2dDirect
 
     private static long RoundUp(long value, int multiple) => (value + multiple - 1) / multiple * multiple;
 
+
+    /// <summary>
+    /// One register tile: C[i, 0..NR) += Σ_{p &lt; kc} x[i][offsets[p]]·b[p, 0..NR) for i &lt; MR, b packed NR-wide (kc rows),
+    /// x MR pointers. The weight gradient runs the same tiles with offsets over output positions.
+    /// </summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    internal static void Tile(SimdLevel level, int kc, float* b, int* offsets, float** x, float* c, int ldc)
+    {
+        if (level == SimdLevel.Vector512) Float8x32(kc, b, offsets, x, c, ldc);
+        else Float6x16(kc, b, offsets, x, c, ldc);
+    }
 
     /// <summary>C[i, 0..16) += Σₚ x[i][kOff[p]]·b[p, 0..16) for the 6 positions i: 12 accumulators.</summary>
     [SkipLocalsInit]

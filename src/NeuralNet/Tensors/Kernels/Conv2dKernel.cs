@@ -268,7 +268,7 @@ internal sealed unsafe class Conv2dKernel<T> : IParallelWork where T : unmanaged
                     for (int n = start; n < end; n++)
                     {
                         Conv2dDirectWeightGradient.Accumulate(_level, (float*)(xpadBase + n * padded), kOff, k, (float*)(_g + n * gStride),
-                            _o, _oh, _ow, _wp, gT, acc);
+                            _o, qOff, p, gT, acc);
                     }
                     Conv2dDirectWeightGradient.StoreTransposed(_level, acc, k, _o, (float*)dw);
                 }
