@@ -12,7 +12,11 @@ namespace NeuralNet.Tensors.Kernels;
 ///   input     dx[n] (C, H·W) = Wrot (C, O·k·k) · cols(pad(G[n], k−1−p))   stride 1, "same" padding: the full convolution with the
 ///                                                                         kernel turned 180°, Wrot[c,(o,i,j)] = W[o,c,k−1−i,k−1−j]
 /// </code>
-/// Other strides and paddings take dcols = Wᵀ·G and col2im. The batch is cut into at most 32 fixed chunks run in parallel; each
+/// Other strides and paddings take dcols = Wᵀ·G and col2im. Where they apply (float, 256/512-bit, stride 1), faster
+/// forms replace the packed GEMMs, with the same bytes where the summation order is the same: a small window's forward
+/// (<see cref="Conv2dSmallWindow"/>) and weight gradient (<see cref="Conv2dWeightGradient"/>), the forward and input
+/// gradient with the image read in place (<see cref="Conv2dDirect"/>), and the weight gradient likewise
+/// (<see cref="Conv2dDirectWeightGradient"/>, summed per sample). The batch is cut into at most 32 fixed chunks run in parallel; each
 /// GEMM runs on one thread, and the per-chunk weight-gradient sums are added in chunk order, so the result does not
 /// depend on the thread count. Buffers are kept between calls and regrown only when the batch shape grows.
 /// </summary>
@@ -41,6 +45,7 @@ internal sealed unsafe class Conv2dKernel<T> : IParallelWork where T : unmanaged
     private float[] _packedW = [];   // the weights packed once per call for the direct form (Conv2dDirect)
     private float[] _grid = [];      // per chunk: the direct form's intermediate over the padded width
     private int _gridLength;         // floats of _grid per chunk in the current call
+    private bool _smallForward;      // the current forward runs Conv2dSmallWindow
     private bool _directForward, _directDx; // the current call runs Conv2dDirect
     private bool _directDw;          // the current call runs Conv2dDirectWeightGradient
     private float[] _dwAcc = [];     // per chunk: its dWᵀ accumulator
@@ -68,9 +73,10 @@ internal sealed unsafe class Conv2dKernel<T> : IParallelWork where T : unmanaged
         {
             _x = px; _weight = pw; _bias = pb; _y = py;
             (_hasBias, _forward, _level) = (!bias.IsEmpty, true, Simd.Active);
-            _directForward = UseDirect && Conv2dDirect.Applies<T>(_level, _s, _o, FieldSize);
+            _smallForward = UseDirect && Conv2dSmallWindow.Applies<T>(_level, _s, FieldSize, _o, _ow);
+            _directForward = !_smallForward && UseDirect && Conv2dDirect.Applies<T>(_level, _s, _o, FieldSize);
             if (_directForward) PrepareDirect(pw, _o, FieldSize, _oh * _ow);
-            else BuildRuns(_runs, _qOff.AsSpan(0, _oh * _ow));
+            else if (!_smallForward) BuildRuns(_runs, _qOff.AsSpan(0, _oh * _ow));
             Parallelism.Run(this, _chunks);
         }
     }
@@ -220,6 +226,11 @@ internal sealed unsafe class Conv2dKernel<T> : IParallelWork where T : unmanaged
                 T* xpad = xpadBase + n * padded;
                 PadInto(_x + (long)n * _c * plane, _c, _h, _w, xpad, _hp, _wp, _p);
                 T* yn = _y + (long)n * _o * p;
+                if (_smallForward)
+                {
+                    Conv2dSmallWindow.Forward((float*)xpad, kOff, k, (float*)_weight, _hasBias ? (float*)_bias : null, _o, _oh, _ow, _wp, (float*)yn);
+                    continue;
+                }
                 if (_directForward)
                 {
                     fixed (float* packed = _packedW)

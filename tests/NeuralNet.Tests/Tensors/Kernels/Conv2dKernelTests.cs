@@ -24,6 +24,7 @@ public class Conv2dKernelTests
         { 9, 1, 28, 28, 32, 3, 1, 1 },
         { 4, 1, 28, 28, 16, 5, 1, 0 },
         { 3, 3, 13, 19, 5, 3, 1, 1 },
+        { 3, 3, 13, 19, 8, 3, 1, 1 },
         { 2, 2, 16, 17, 3, 1, 1, 0 },
         { 2, 1, 20, 20, 4, 4, 1, 2 },
         // The direct forms (Conv2dDirect: positions × channels tiles with the image read in place) at 256 and 512 bits:
@@ -36,13 +37,16 @@ public class Conv2dKernelTests
         { 37, 16, 9, 9, 16, 3, 1, 1 },
     };
 
-    /// <summary>The direct form and the packed GEMM add the same products in the same order: the bytes agree.</summary>
+    /// <summary>The direct forms (and the small-window forward) and the packed GEMM add the same products in the same order: the bytes agree.</summary>
     [Theory]
     [InlineData(3, 32, 14, 14, 64, 3, 1, 1)]
     [InlineData(2, 5, 30, 30, 29, 3, 1, 1)]
     [InlineData(2, 4, 28, 28, 13, 5, 1, 2)]
     [InlineData(37, 16, 9, 9, 16, 3, 1, 1)]
     [InlineData(2, 26, 3, 61, 14, 3, 1, 1)]
+    [InlineData(9, 1, 28, 28, 32, 3, 1, 1)]
+    [InlineData(4, 1, 28, 28, 16, 5, 1, 0)]
+    [InlineData(3, 3, 13, 19, 8, 3, 1, 1)]
     public void The_direct_form_equals_the_packed_gemm_bit_for_bit(int n, int c, int h, int w, int o, int k, int s, int p)
     {
         var rng = new Rng(11);
@@ -55,7 +59,7 @@ public class Conv2dKernelTests
         foreach (var level in Simd.Supported.Where(l => l != SimdLevel.Scalar))
         {
             using var scope = new SimdScope(level);
-            bool forward = Conv2dDirect.Applies<float>(level, s, o, c * k * k);
+            bool forward = Conv2dDirect.Applies<float>(level, s, o, c * k * k) || Conv2dSmallWindow.Applies<float>(level, s, c * k * k, o, ow);
             bool input = Conv2dDirect.Applies<float>(level, 1, c, o * k * k) && h * w <= oh * ow;
             if (!forward && !input) continue;
             directRuns++;
