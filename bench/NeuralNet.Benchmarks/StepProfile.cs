@@ -65,6 +65,17 @@ public static class StepProfile
                 stamps[lossCol + 1] = Stopwatch.GetTimestamp();
                 for (int i = layers - 1; i >= 0; i--)
                 {
+                    if (model[i] is MaxPool2d<float> pool && i > 1 && model[i - 1] is ReLU<float> && model[i - 2] is BatchNorm<float> pooled)
+                    {
+                        // As Sequential.Backward runs the three: one pass, charged to the BatchNorm's row.
+                        g = pooled.BackwardReLUMaxPool(g, pool);
+                        int poolRow = bwd + (layers - 1 - i) + 1;
+                        stamps[poolRow] = stamps[poolRow - 1];         // the pooling's row: 0
+                        stamps[poolRow + 1] = stamps[poolRow - 1];     // the ReLU's row: 0
+                        stamps[poolRow + 2] = Stopwatch.GetTimestamp(); // the BatchNorm's row: all three
+                        i -= 2;
+                        continue;
+                    }
                     if (model[i] is ReLU<float> && i > 0 && model[i - 1] is BatchNorm<float> fused)
                     {
                         // As Sequential.Backward runs the fused pair: one pass, charged to the BatchNorm's row.
@@ -101,6 +112,13 @@ public static class StepProfile
         }
 
         double total = Median(s => t[s, totalCol]);
+        double mean = 0, p90 = 0;
+        {
+            var all = new double[steps];
+            for (int s = 0; s < steps; s++) { mean += t[s, totalCol] / steps; all[s] = t[s, totalCol]; }
+            Array.Sort(all);
+            p90 = all[(int)(0.9 * (steps - 1))];
+        }
         var rows = new List<(string Name, double Forward, double Backward)>
         {
             ("batch gather (DataLoader)", Median(s => t[s, 0]), double.NaN),
@@ -127,7 +145,7 @@ public static class StepProfile
         Console.WriteLine(string.Create(inv, $"{"all layers".PadRight(width)}{allForward,12:F3}{allBackward,13:F3}{(allForward + allBackward) / total,8:P1}"));
         double partsSum = rows.Sum(r => r.Forward + (double.IsNaN(r.Backward) ? 0 : r.Backward));
         Console.WriteLine(string.Create(inv,
-            $"step {total:F3} ms (median; sum of the part medians {partsSum:F3} ms), {batchSize / total * 1e3:F0} images/s, {allocated / (double)steps:F1} bytes allocated per step"));
+            $"step {total:F3} ms (median; mean {mean:F3}, 90th percentile {p90:F3}; sum of the part medians {partsSum:F3} ms), {batchSize / total * 1e3:F0} images/s, {allocated / (double)steps:F1} bytes allocated per step"));
 
         foreach (var (name, f, bk) in rows)
         {

@@ -137,6 +137,24 @@ public abstract class BatchNorm<T> : Module<T> where T : unmanaged, IFloatingPoi
         return Backward(gradOutput, relu: true);
     }
 
+    /// <summary>
+    /// The backward of a max pooling, of the ReLU before it and of this layer in one pass, after <see cref="ForwardReLU"/>
+    /// whose output (the ReLU's) <paramref name="pool"/> took as its last input: the gradient at z is rebuilt slice by
+    /// slice from the pooled gradient and the pooling's winners, masked by [z &gt; 0], and used at once. The bytes are
+    /// those of <c>BackwardReLU(pool.Backward(dyPooled))</c>, without the pooling's gradient ever filling memory.
+    /// </summary>
+    internal Tensor<T> BackwardReLUMaxPool(Tensor<T> gradPooled, MaxPool2d<T> pool)
+    {
+        if (!_reluFused) throw new InvalidOperationException($"{Name}.BackwardReLUMaxPool: the last forward pass was not ForwardReLU.");
+        if (!ReferenceEquals(pool.LastInput, _output))
+            throw new InvalidOperationException($"{Name}.BackwardReLUMaxPool: the pooling's last input was not this layer's output.");
+        pool.CheckGradient(gradPooled);
+        var dx = Reuse(ref _gradInput, _output!.Shape);
+        TensorOps.BatchNormBackwardUnpooled(gradPooled, pool.ArgMax(gradPooled.Length), pool.KernelSize, pool.Stride, _input!,
+            Weight.Value, _mean, _rstd, _batchStatistics, Weight.Grad, Bias.Grad, dx, Bias.Value);
+        return dx;
+    }
+
     private Tensor<T> Forward(Tensor<T> input, bool relu)
     {
         int s = SpatialSize(input), n = input.Shape[0];

@@ -32,6 +32,9 @@ public sealed class MaxPool2d<T> : Pool2d<T> where T : unmanaged, IFloatingPoint
         TensorOps.MaxPool2d(x, KernelSize, Stride, y, _argmax.AsSpan(0, y.Length));
     }
 
+    /// <summary>The winners of the last forward pass's first <paramref name="outputs"/> outputs (flat indices in their input planes).</summary>
+    internal ReadOnlySpan<int> ArgMax(int outputs) => _argmax.AsSpan(0, outputs);
+
     private protected override void Unpool(Tensor<T> dy, Tensor<T> dx)
     {
         // dx = 0, then dx[n,c, a] += dy[n,c,oh,ow].

@@ -33,6 +33,12 @@ public abstract class Pool2d<T> : Module<T> where T : unmanaged, IFloatingPointI
 
     private string LayerName => GetType().Name.Split('`')[0];
 
+    /// <summary>The input of the last forward pass (for a fused backward that replaces this layer's).</summary>
+    internal Tensor<T>? LastInput => _input;
+
+    /// <summary>Throws unless <paramref name="gradOutput"/> has the shape of the last forward pass's output.</summary>
+    internal void CheckGradient(Tensor<T> gradOutput) => CheckGradShape(_output, gradOutput);
+
     /// <summary>(N, C, H, W) → (N, C, Ho, Wo). The returned tensor is overwritten by the next call.</summary>
     public override Tensor<T> Forward(Tensor<T> input)
     {

@@ -66,6 +66,14 @@ public sealed class Sequential<T> : Module<T> where T : unmanaged, IFloatingPoin
         var g = gradOutput;
         for (int i = _modules.Length - 1; i >= 0; i--)
         {
+            if (_modules[i] is MaxPool2d<T> pool && i > 1 && _modules[i - 1] is ReLU<T> && _modules[i - 2] is BatchNorm<T> pooledNorm)
+            {
+                // BatchNorm–ReLU (fused in Forward) then max pooling: the pooling's gradient is formed slice by slice
+                // inside the BatchNorm's backward pass instead of as a full tensor.
+                g = pooledNorm.BackwardReLUMaxPool(g, pool);
+                i -= 2;
+                continue;
+            }
             if (_modules[i] is ReLU<T> && i > 0 && _modules[i - 1] is BatchNorm<T> norm)
             {
                 // The pair fused in Forward: the ReLU's mask applied inside the BatchNorm's backward pass.

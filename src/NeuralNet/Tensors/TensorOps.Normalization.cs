@@ -47,6 +47,35 @@ public static partial class TensorOps
             dgamma.Span, dbeta.Span, dx.Span, reluBeta is null ? default : reluBeta.ReadOnlySpan);
     }
 
+    /// <summary>
+    /// <see cref="BatchNormBackward{T}"/> with a fused ReLU (<paramref name="reluBeta"/>) whose output z went through a
+    /// max pooling: <paramref name="dyPooled"/> is the gradient at the pooling's output (N, C, Ho, Wo) and
+    /// <paramref name="argmax"/> (its length) each pooled output's winner as a flat index in its (H, W) plane of z. The
+    /// gradient at z (zero, then dz[a] += dy per pooled output, the pooling's backward) is formed slice by slice inside
+    /// this pass instead of as a tensor of x's size; the bytes equal the pooling's, the ReLU's and this backward run one
+    /// after the other.
+    /// </summary>
+    public static void BatchNormBackwardUnpooled<T>(Tensor<T> dyPooled, ReadOnlySpan<int> argmax, int kernelSize, int stride, Tensor<T> x,
+        Tensor<T> gamma, ReadOnlySpan<double> mean, ReadOnlySpan<double> rstd, bool batchStatistics, Tensor<T> dgamma, Tensor<T> dbeta,
+        Tensor<T> dx, Tensor<T> reluBeta)
+        where T : unmanaged, IFloatingPointIeee754<T>
+    {
+        var (n, c, _) = ChannelView("BatchNormBackwardUnpooled", x, gamma);
+        if (x.Rank != 4 || dyPooled.Rank != 4 || dyPooled.Shape[0] != n || dyPooled.Shape[1] != c)
+            throw new ShapeMismatchException($"BatchNormBackwardUnpooled: x {x.Shape} must be (N, C, H, W) and dyPooled {dyPooled.Shape} have its batch and channels.");
+        int oh = ConvOutputSize(x.Shape[2], kernelSize, stride, 0), ow = ConvOutputSize(x.Shape[3], kernelSize, stride, 0);
+        if (dyPooled.Shape[2] != oh || dyPooled.Shape[3] != ow)
+            throw new ShapeMismatchException($"BatchNormBackwardUnpooled: dyPooled {dyPooled.Shape} is not x {x.Shape} pooled by a {kernelSize}×{kernelSize} window with stride {stride}.");
+        ShapeMismatchException.ThrowIfDifferent("BatchNormBackwardUnpooled", x.Shape, dx.Shape, "x", "dx");
+        ShapeMismatchException.ThrowIfDifferent("BatchNormBackwardUnpooled", gamma.Shape, dgamma.Shape, "gamma", "dgamma");
+        ShapeMismatchException.ThrowIfDifferent("BatchNormBackwardUnpooled", gamma.Shape, dbeta.Shape, "gamma", "dbeta");
+        ShapeMismatchException.ThrowIfDifferent("BatchNormBackwardUnpooled", gamma.Shape, reluBeta.Shape, "gamma", "reluBeta");
+        if (argmax.Length != dyPooled.Length)
+            throw new ShapeMismatchException($"BatchNormBackwardUnpooled: {argmax.Length} arg-max indices for dyPooled {dyPooled.Shape}.");
+        BatchNormKernels.BackwardUnpooled(dyPooled.ReadOnlySpan, argmax, x.Shape[2], x.Shape[3], kernelSize, stride, x.ReadOnlySpan, n, c,
+            batchStatistics, gamma.ReadOnlySpan, mean, rstd, dgamma.Span, dbeta.Span, dx.Span, reluBeta.ReadOnlySpan);
+    }
+
     /// <summary>(N, C, S) for x (N, C, …) with C = γ's length.</summary>
     private static (int N, int C, int S) ChannelView<T>(string operation, Tensor<T> x, Tensor<T> gamma) where T : unmanaged, IFloatingPointIeee754<T>
     {

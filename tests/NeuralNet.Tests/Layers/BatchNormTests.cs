@@ -166,4 +166,53 @@ public class BatchNormTests
         Assert.Equal(plainNorm.Bias.Grad.ToArray(), fusedNorm.Bias.Grad.ToArray());
         Assert.Equal(plainNorm.RunningMean.ToArray(), fusedNorm.RunningMean.ToArray());
     }
+
+    [Theory]
+    [InlineData(2, 2, 8, 6, true)]   // the CNN's 2×2 pooling, even sides
+    [InlineData(2, 2, 7, 5, true)]   // odd sides: the last row and column win nothing (gradient 0 there)
+    [InlineData(3, 2, 9, 7, true)]   // overlapping windows: an input can win several outputs (dx[a] += dy in order)
+    [InlineData(2, 2, 8, 6, false)]
+    [InlineData(2, 2, 28, 37, true)] // 18 pooled outputs a row: two 8-wide groups, two one by one, an odd last column
+    public void In_a_Sequential_a_max_pooling_after_the_fused_pair_joins_its_backward_with_the_same_bytes(int k, int s, int h, int w, bool training)
+    {
+        var rng = new Rng((ulong)(k * 100 + h * 10 + w));
+        var x = Tensor<float>.RandomNormal(rng, 0.3, 1.5, 4, 5, h, w);
+        var (fusedNorm, plainNorm) = (new BatchNorm2d<float>(5), new BatchNorm2d<float>(5));
+        foreach (var bn in new[] { fusedNorm, plainNorm })
+        {
+            for (int c = 0; c < 5; c++) (bn.Weight.Value[c], bn.Bias.Value[c]) = (0.5f + c * 0.3f, 0.2f * (c - 2));
+            bn.Train(training);
+        }
+        var fused = new Sequential<float>(fusedNorm, new ReLU<float>(), new MaxPool2d<float>(k, s));
+        fused.Train(training);
+        var (plainRelu, plainPool) = (new ReLU<float>(), new MaxPool2d<float>(k, s));
+
+        var yFused = fused.Forward(x);
+        var yPlain = plainPool.Forward(plainRelu.Forward(plainNorm.Forward(x)));
+        Assert.Equal(yPlain.ToArray(), yFused.ToArray());
+        var dy = Tensor<float>.RandomNormal(rng, 0, 1, yFused.Shape.ToArray());
+        for (int round = 0; round < 2; round++) // the second round reuses every buffer and accumulates the parameter gradients
+        {
+            var dxFused = fused.Backward(dy);
+            var dxPlain = plainNorm.Backward(plainRelu.Backward(plainPool.Backward(dy)));
+            Assert.Equal(dxPlain.ToArray(), dxFused.ToArray());
+            Assert.Equal(plainNorm.Weight.Grad.ToArray(), fusedNorm.Weight.Grad.ToArray());
+            Assert.Equal(plainNorm.Bias.Grad.ToArray(), fusedNorm.Bias.Grad.ToArray());
+        }
+        Assert.Contains(fused.Backward(dy).ToArray(), v => v != 0f);
+    }
+
+    [Fact]
+    public void The_pooled_backward_refuses_a_pooling_that_did_not_read_this_layers_output()
+    {
+        var rng = new Rng(5);
+        var norm = new BatchNorm2d<float>(3);
+        var pair = new Sequential<float>(norm, new ReLU<float>());
+        pair.Forward(Tensor<float>.RandomNormal(rng, 0, 1, 2, 3, 4, 4));
+        var pool = new MaxPool2d<float>(2);
+        var dy = Tensor<float>.RandomNormal(rng, 0, 1, 2, 3, 2, 2);
+        pool.Forward(Tensor<float>.RandomNormal(rng, 0, 1, 2, 3, 4, 4)); // another tensor of the same shape
+        var e = Assert.Throws<InvalidOperationException>(() => norm.BackwardReLUMaxPool(dy, pool));
+        Assert.Contains("not this layer's output", e.Message);
+    }
 }

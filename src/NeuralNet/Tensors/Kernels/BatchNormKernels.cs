@@ -57,19 +57,51 @@ public static unsafe class BatchNormKernels
     /// </summary>
     public static void Backward<T>(ReadOnlySpan<T> dy, ReadOnlySpan<T> x, int n, int channels, int spatial, bool batchStatistics,
         ReadOnlySpan<T> gamma, ReadOnlySpan<double> mean, ReadOnlySpan<double> rstd, Span<T> dgamma, Span<T> dbeta, Span<T> dx,
-        ReadOnlySpan<T> reluBeta = default)
+        ReadOnlySpan<T> reluBeta = default) where T : unmanaged, IFloatingPointIeee754<T> =>
+        BackwardCore(dy, x, n, channels, spatial, batchStatistics, gamma, mean, rstd, dgamma, dbeta, dx, reluBeta, default, 0);
+
+    /// <summary>
+    /// <see cref="Backward{T}"/>
+    /// after a fused BatchNorm + ReLU whose output, planes of <paramref name="height"/> × <paramref name="width"/>, went
+    /// through a max pooling (window <paramref name="kernelSize"/>, <paramref name="stride"/>, no padding):
+    /// <paramref name="dyPooled"/> is the gradient at the pooling's output, (N, C, Ho, Wo), and <paramref name="argmax"/>
+    /// (its length) the flat index in its plane of each pooled output's winner. The gradient
+    /// at the ReLU's output is built slice by slice in dx, as the pooling's backward builds it (zero, then
+    /// dx[a] += dy for each pooled output in order), and used at once, so the pooling's full-size gradient is never
+    /// written to and read back from memory; the bytes are those of the three backward passes one after the other.
+    /// </summary>
+    public static void BackwardUnpooled<T>(ReadOnlySpan<T> dyPooled, ReadOnlySpan<int> argmax, int height, int width, int kernelSize,
+        int stride, ReadOnlySpan<T> x, int n, int channels, bool batchStatistics, ReadOnlySpan<T> gamma, ReadOnlySpan<double> mean,
+        ReadOnlySpan<double> rstd, Span<T> dgamma, Span<T> dbeta, Span<T> dx, ReadOnlySpan<T> reluBeta)
+        where T : unmanaged, IFloatingPointIeee754<T>
+    {
+        if (kernelSize < 1 || stride < 1 || height < kernelSize || width < kernelSize)
+            throw new ArgumentException($"BatchNormKernels.BackwardUnpooled: a {kernelSize}×{kernelSize} window with stride {stride} on {height}×{width} planes.");
+        int oh = (height - kernelSize) / stride + 1, ow = (width - kernelSize) / stride + 1;
+        CheckLengths(nameof(BackwardUnpooled), n * channels * oh * ow, dyPooled.Length, argmax.Length);
+        if (reluBeta.IsEmpty) throw new ArgumentException("BatchNormKernels.BackwardUnpooled: the fused ReLU's β is required.", nameof(reluBeta));
+        BackwardCore(dyPooled, x, n, channels, height * width, batchStatistics, gamma, mean, rstd, dgamma, dbeta, dx, reluBeta, argmax, oh * ow);
+    }
+
+    private static void BackwardCore<T>(ReadOnlySpan<T> dy, ReadOnlySpan<T> x, int n, int channels, int spatial, bool batchStatistics,
+        ReadOnlySpan<T> gamma, ReadOnlySpan<double> mean, ReadOnlySpan<double> rstd, Span<T> dgamma, Span<T> dbeta, Span<T> dx,
+        ReadOnlySpan<T> reluBeta, ReadOnlySpan<int> argmax, int pooledSpatial)
         where T : unmanaged, IFloatingPointIeee754<T>
     {
         int length = n * channels * spatial;
-        CheckLengths(nameof(Backward), length, dy.Length, x.Length, dx.Length);
+        CheckLengths(nameof(Backward), length, x.Length, dx.Length);
+        if (argmax.IsEmpty) CheckLengths(nameof(Backward), length, dy.Length);
         if (!reluBeta.IsEmpty) CheckLengths(nameof(Backward), channels, reluBeta.Length);
         CheckLengths(nameof(Backward), channels, gamma.Length, mean.Length, rstd.Length, dgamma.Length, dbeta.Length);
         fixed (T* pdy = dy, px = x, pdx = dx, pgamma = gamma, pdgamma = dgamma, pdbeta = dbeta, pbeta = reluBeta)
         fixed (double* pmean = mean, prstd = rstd)
+        fixed (int* parg = argmax)
         {
             var job = Job<T>.ForThisThread;
             job.SetShape(n, channels, spatial, batchStatistics);
             job.Dy = pdy;
+            job.ArgMax = parg;
+            job.PooledS = argmax.IsEmpty ? 0 : pooledSpatial;
             job.Beta = pbeta;
             job.Relu = !reluBeta.IsEmpty;
             job.X = px;
@@ -128,7 +160,9 @@ public static unsafe class BatchNormKernels
         int n = j.N, s = j.S, channels = j.C, m = n * s, length = n * channels * s;
         var x = new ReadOnlySpan<T>(j.X, length);
         var dx = new Span<T>(j.Dx, length);
-        var dy = new ReadOnlySpan<T>(j.Dy, length);
+        bool unpool = j.ArgMax != null;
+        int ps = j.PooledS;
+        var dy = new ReadOnlySpan<T>(j.Dy, unpool ? n * channels * ps : length);
         bool relu = j.Relu;
         double rstd = j.Rstd[c], sumDy = 0, sumDyDeviation = 0;
         var deviation = new Elementwise.SubtractMultiplyOperator<T>(T.CreateChecked(j.Mean[c]));
@@ -139,7 +173,15 @@ public static unsafe class BatchNormKernels
         for (int i = 0; i < n; i++)
         {
             int at = (i * channels + c) * s;
-            ReadOnlySpan<T> g = dy.Slice(at, s);
+            ReadOnlySpan<T> g = unpool ? default : dy.Slice(at, s);
+            if (unpool)
+            {
+                // The max pooling's backward for this slice, into dx: zero, then dx[a] += dy for each pooled output.
+                var slice = dx.Slice(at, s);
+                int pat = (i * channels + c) * ps;
+                PoolKernels.MaxPlaneBackward<T>(dy.Slice(pat, ps), new ReadOnlySpan<int>(j.ArgMax + pat, ps), slice);
+                g = slice;
+            }
             if (relu)
             {
                 // dy ⊙ [z > 0], the ReLU's backward, into dx: from here on dx holds the gradient at this layer's output.
@@ -150,7 +192,7 @@ public static unsafe class BatchNormKernels
             sumDyDeviation += double.CreateChecked(ElementwiseDriver.Aggregate<T, Elementwise.SubtractMultiplyOperator<T>, Elementwise.SumAggregation<T>>(
                 deviation, x.Slice(at, s), g));
         }
-        if (relu) dy = dx;
+        if (relu || unpool) dy = dx;
         double sumDyXhat = sumDyDeviation * rstd; // Σ dy·x̂ = r·Σ dy·(x − μ)
         j.DBeta[c] += T.CreateChecked(sumDy);
         j.DGamma[c] += T.CreateChecked(sumDyXhat);
@@ -190,6 +232,8 @@ public static unsafe class BatchNormKernels
         public double Eps;
         public T* X, Y, Gamma, Beta, Dy, Dx, DGamma, DBeta;
         public double* Mean, Variance, Rstd;
+        public int* ArgMax;   // BackwardUnpooled: the pooling's winners, else null
+        public int PooledS;   // BackwardUnpooled: pooled values per slice
 
         public void SetShape(int n, int c, int s, bool batchStatistics) => (N, C, S, BatchStatistics) = (n, c, s, batchStatistics);
 

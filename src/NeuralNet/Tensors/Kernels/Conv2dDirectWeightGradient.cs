@@ -18,10 +18,14 @@ namespace NeuralNet.Tensors.Kernels;
 /// </summary>
 internal static unsafe class Conv2dDirectWeightGradient
 {
-    /// <summary>True for float, stride 1, at 256 bits with FMA or at 512 bits.</summary>
-    public static bool Applies<T>(SimdLevel level, int stride) where T : unmanaged =>
+    /// <summary>
+    /// True for float, stride 1, at 256 bits with FMA or at 512 bits, when the <paramref name="outChannels"/> fill
+    /// NR-wide strips to at least four fifths (as for <see cref="Conv2dDirect"/>: thin strips multiply zeros).
+    /// </summary>
+    public static bool Applies<T>(SimdLevel level, int stride, int outChannels) where T : unmanaged =>
         typeof(T) == typeof(float) && stride == 1 && Vector256.IsHardwareAccelerated &&
-        (level == SimdLevel.Vector512 || (level == SimdLevel.Vector256 && Fma.IsSupported));
+        (level == SimdLevel.Vector512 || (level == SimdLevel.Vector256 && Fma.IsSupported)) &&
+        RoundUp(outChannels, NR(level)) * 4L <= outChannels * 5L;
 
     public static int MR(SimdLevel level) => Conv2dDirect.MR(level);
 

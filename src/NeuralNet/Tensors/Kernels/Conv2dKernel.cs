@@ -100,11 +100,11 @@ internal sealed unsafe class Conv2dKernel<T> : IParallelWork where T : unmanaged
                 fixed (T* wrot = _wrot) PrepareDirect(wrot, _c, _o * _k * _k, _h * _w);
             }
             else if (_direct && _wantDx) BuildRuns(_runsDx, _qOffDx.AsSpan(0, _h * _w));
-            _directDw = UseDirect && !Conv2dWeightGradient.Applies<T>(_level, _s, FieldSize, _ow) && Conv2dDirectWeightGradient.Applies<T>(_level, _s);
+            _directDw = UseDirect && !Conv2dWeightGradient.Applies<T>(_level, _s, FieldSize, _ow) && Conv2dDirectWeightGradient.Applies<T>(_level, _s, _o);
             if (_directDw)
             {
-                _dwAccLength = (int)Conv2dDirectWeightGradient.AccumulatorLength(_level, FieldSize, _o);
-                _gTLength = (int)Conv2dDirectWeightGradient.PackedLength(_level, _o, _oh * _ow) + 16;
+                _dwAccLength = checked((int)Conv2dDirectWeightGradient.AccumulatorLength(_level, FieldSize, _o));
+                _gTLength = checked((int)Conv2dDirectWeightGradient.PackedLength(_level, _o, _oh * _ow) + 16);
                 if (_dwAcc.Length < (long)_chunks * _dwAccLength) _dwAcc = GC.AllocateArray<float>(checked(_chunks * _dwAccLength), pinned: true);
                 if (_gT.Length < (long)_chunks * _gTLength) _gT = GC.AllocateArray<float>(checked(_chunks * _gTLength), pinned: true);
             }
@@ -133,9 +133,9 @@ internal sealed unsafe class Conv2dKernel<T> : IParallelWork where T : unmanaged
     private void PrepareDirect(T* a, int m, int k, int positions)
     {
         if (_packedW.Length < Conv2dDirect.PackedLength(_level, m, k))
-            _packedW = GC.AllocateArray<float>((int)Conv2dDirect.PackedLength(_level, m, k), pinned: true);
+            _packedW = GC.AllocateArray<float>(checked((int)Conv2dDirect.PackedLength(_level, m, k)), pinned: true);
         fixed (float* packed = _packedW) Conv2dDirect.PackWeights(_level, (float*)a, m, k, packed);
-        _gridLength = (int)Conv2dDirect.GridLength(_level, m, positions);
+        _gridLength = checked((int)Conv2dDirect.GridLength(_level, m, positions));
         if (_grid.Length < (long)_chunks * _gridLength) _grid = GC.AllocateArray<float>(checked(_chunks * _gridLength), pinned: true);
     }
 

@@ -265,6 +265,17 @@ public static unsafe class PoolKernels
         }
     }
 
+    /// <summary>
+    /// One plane of max pooling's backward: dx = 0, then dx[a] += dy for each output in order. (Writing each 2×2 window
+    /// whole from vector compares measured 2–4× slower than this clear and scalar scatter: the scatter touches a quarter
+    /// of the plane, and per-value selects branch on data.)
+    /// </summary>
+    internal static void MaxPlaneBackward<T>(ReadOnlySpan<T> dy, ReadOnlySpan<int> arg, Span<T> dx) where T : unmanaged, IFloatingPointIeee754<T>
+    {
+        dx.Clear();
+        for (int o = 0; o < dy.Length; o++) dx[arg[o]] += dy[o];
+    }
+
     /// <summary>One call's pointers and sizes, shared by the threads that run its plane blocks; one per calling thread.</summary>
     private sealed class Job<T> : PlaneBlocks where T : unmanaged, IFloatingPointIeee754<T>
     {
@@ -311,12 +322,8 @@ public static unsafe class PoolKernels
                         break;
                     }
                     case Kind.MaxBackward:
-                    {
-                        ReadOnlySpan<int> arg = argmax.Slice(plane * outPlane, outPlane);
-                        x.Clear();
-                        for (int o = 0; o < outPlane; o++) x[arg[o]] += y[o];
+                        MaxPlaneBackward<T>(y, argmax.Slice(plane * outPlane, outPlane), x);
                         break;
-                    }
                     case Kind.AvgForward:
                         AvgPlane<T>(x, y, _w, _oh, _ow, _k, _s);
                         break;

@@ -54,4 +54,34 @@ public class PoolKernelTests
             Assert.Equal(argRef, arg);
         }
     }
+
+    [Theory]
+    [InlineData(3, 6, 40, 2, 2)]   // 20 outputs a row: two 8-wide groups and 4 one by one
+    [InlineData(2, 28, 28, 2, 2)]  // the CNN's first pooling (14 a row)
+    [InlineData(2, 14, 14, 2, 2)]  // its second (7 a row: no full group)
+    [InlineData(3, 5, 35, 2, 2)]   // odd sizes: the last row and column get zeros
+    [InlineData(4, 2, 3, 2, 2)]    // a single output a row
+    [InlineData(2, 9, 35, 3, 2)]   // overlapping windows: the general loop
+    public void Max_pooling_backward_writes_the_bytes_of_zero_then_add_at_every_instruction_set(int planes, int h, int w, int k, int s)
+    {
+        var rng = new Rng((ulong)(h * 1000 + w * 10 + k));
+        var x = new float[planes * h * w];
+        for (int i = 0; i < x.Length; i++) x[i] = rng.NextInt(5) - 2;
+        var (yRef, arg) = Reference(x, planes, h, w, k, s);
+        int outPlane = yRef.Length / planes;
+        // Gradients with −0 (which 0 + dy turns into +0) and a NaN among ordinary values.
+        var dy = new float[yRef.Length];
+        for (int i = 0; i < dy.Length; i++) dy[i] = (i % 7) switch { 0 => -0f, 3 => (float)rng.NextNormal(), _ => (float)rng.NextNormal() * 3 };
+        dy[dy.Length / 2] = float.NaN;
+        var expected = new float[x.Length];
+        for (int p = 0; p < planes; p++)
+            for (int o = 0; o < outPlane; o++) expected[p * h * w + arg[p * outPlane + o]] += dy[p * outPlane + o];
+        foreach (var level in Simd.Supported)
+        {
+            using var scope = new SimdScope(level);
+            var dx = Enumerable.Repeat(7f, x.Length).ToArray(); // stale values must all be overwritten
+            PoolKernels.MaxPool2dBackward<float>(dy, arg, planes, h, w, k, s, dx);
+            Assert.Equal(expected.Select(BitConverter.SingleToInt32Bits), dx.Select(BitConverter.SingleToInt32Bits));
+        }
+    }
 }
