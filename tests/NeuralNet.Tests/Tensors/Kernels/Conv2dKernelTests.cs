@@ -143,21 +143,24 @@ public class Conv2dKernelTests
         for (int i = 0; i < once.Length; i++) Assert.Equal(2 * once[i], twice[i], 1e-12);
     }
 
-    [Fact]
-    public void Results_do_not_depend_on_the_thread_count()
+    // 3→8: the small-window forward and weight gradient; 16→32: the direct forward, weight gradient and input gradient.
+    [Theory]
+    [InlineData(3, 8)]
+    [InlineData(16, 32)]
+    public void Results_do_not_depend_on_the_thread_count(int c, int o)
     {
         var rng = new Rng(8);
-        var x = Tensor<float>.RandomUniform(rng, -1, 1, 50, 3, 10, 10);
-        var weight = Tensor<float>.RandomUniform(rng, -1, 1, 8, 3, 3, 3);
-        var g = Tensor<float>.RandomUniform(rng, -1, 1, 50, 8, 10, 10);
+        var x = Tensor<float>.RandomUniform(rng, -1, 1, 50, c, 10, 10);
+        var weight = Tensor<float>.RandomUniform(rng, -1, 1, o, c, 3, 3);
+        var g = Tensor<float>.RandomUniform(rng, -1, 1, 50, o, 10, 10);
         float[] Run(int threads)
         {
             int saved = TensorOps.Threads;
             try
             {
                 TensorOps.Threads = threads;
-                var kernel = new Conv2dKernel<float>(3, 8, 3, 1, 1);
-                var y = new float[50 * 8 * 100];
+                var kernel = new Conv2dKernel<float>(c, o, 3, 1, 1);
+                var y = new float[50 * o * 100];
                 var dw = new float[weight.Length];
                 var dx = new float[x.Length];
                 kernel.Forward(x.ReadOnlySpan, 50, 10, 10, weight.ReadOnlySpan, default, y);
@@ -169,7 +172,11 @@ public class Conv2dKernelTests
                 TensorOps.Threads = saved;
             }
         }
-        Assert.Equal(Run(1), Run(3));
+        foreach (var level in Simd.Supported)
+        {
+            using var scope = new SimdScope(level);
+            Assert.Equal(Run(1), Run(3));
+        }
     }
 
     private static void AssertClose<T>(T[] expected, T[] actual, double tolerance, string what)
