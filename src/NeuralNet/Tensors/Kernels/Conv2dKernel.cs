@@ -43,7 +43,7 @@ internal sealed unsafe class Conv2dKernel<T> : IParallelWork where T : unmanaged
     private readonly PatchRuns _runsDx = new(); // of _qOffDx
     private T[] _db = [];       // per chunk (O)
     private float[] _packedW = [];   // the weights packed once per call for the direct form (Conv2dDirect)
-    private float[] _grid = [];      // per chunk: the direct form's intermediate over the padded width
+    private float[] _grid = [];      // per chunk: the direct form's intermediate Tᵀ (positions × channels)
     private int _gridLength;         // floats of _grid per chunk in the current call
     private bool _smallForward;      // the current forward runs Conv2dSmallWindow
     private bool _directForward, _directDx; // the current call runs Conv2dDirect
