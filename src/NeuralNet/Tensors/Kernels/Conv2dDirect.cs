@@ -32,8 +32,11 @@ internal static unsafe class Conv2dDirect
     /// 6.04, input gradient 4.90 vs 7.32; 16→32 5×5 on 12×12 forward 1.14 vs 1.69).
     /// </summary>
     public static bool Applies<T>(SimdLevel level, int stride, int m, int k) where T : unmanaged =>
-        typeof(T) == typeof(float) && stride == 1 && k >= 16 && RoundUp(m, NR(level)) * 4 <= m * 5L && Vector256.IsHardwareAccelerated &&
+        typeof(T) == typeof(float) && stride == 1 && k >= 16 && FillsTiles(level, m) && Vector256.IsHardwareAccelerated &&
         (level == SimdLevel.Vector512 || (level == SimdLevel.Vector256 && Fma.IsSupported));
+
+    /// <summary>True when <paramref name="channels"/> fill NR-wide tiles to at least four fifths.</summary>
+    public static bool FillsTiles(SimdLevel level, int channels) => RoundUp(channels, NR(level)) * 4 <= channels * 5L;
 
     public static int MR(SimdLevel level) => level == SimdLevel.Vector512 ? 8 : 6;
 
@@ -110,11 +113,7 @@ internal static unsafe class Conv2dDirect
         {
             for (int q = 0; q < q8; q += 8)
             {
-                float* r = grid + (long)q * ld + o;
-                GemmPacking.TransposeStore8x8(
-                    Avx.LoadVector256(r), Avx.LoadVector256(r + ld), Avx.LoadVector256(r + 2 * ld), Avx.LoadVector256(r + 3 * ld),
-                    Avx.LoadVector256(r + 4 * ld), Avx.LoadVector256(r + 5 * ld), Avx.LoadVector256(r + 6 * ld), Avx.LoadVector256(r + 7 * ld),
-                    output + (long)o * positions + q, positions);
+                GemmPacking.Transpose8x8(grid + (long)q * ld + o, ld, 8, output + (long)o * positions + q, positions);
             }
             for (int q = q8; q < positions; q++)
                 for (int j = 0; j < 8; j++) output[(long)(o + j) * positions + q] = grid[(long)q * ld + o + j];

@@ -24,8 +24,7 @@ internal static unsafe class Conv2dDirectWeightGradient
     /// </summary>
     public static bool Applies<T>(SimdLevel level, int stride, int outChannels) where T : unmanaged =>
         typeof(T) == typeof(float) && stride == 1 && Vector256.IsHardwareAccelerated &&
-        (level == SimdLevel.Vector512 || (level == SimdLevel.Vector256 && Fma.IsSupported)) &&
-        RoundUp(outChannels, NR(level)) * 4L <= outChannels * 5L;
+        (level == SimdLevel.Vector512 || (level == SimdLevel.Vector256 && Fma.IsSupported)) && Conv2dDirect.FillsTiles(level, outChannels);
 
     public static int MR(SimdLevel level) => Conv2dDirect.MR(level);
 
@@ -51,7 +50,8 @@ internal static unsafe class Conv2dDirectWeightGradient
     {
         int mr = MR(level), nr = NR(level);
         int oPad = RoundUp(channels, nr), kPad = RoundUp(k, mr);
-        PackTransposed(g, channels, positions, nr, oPad, packed);
+        // Gᵀ (P, O) in NR-wide strips, zero past O: the GEMM's packing of a transposed B.
+        GemmPacking.PackB(true, g, positions, 0, 0, positions, channels, nr, packed);
         float** x = stackalloc float*[8];
         for (int jr = 0; jr < oPad; jr += nr)
         {
@@ -71,39 +71,6 @@ internal static unsafe class Conv2dDirectWeightGradient
         int oPad = RoundUp(channels, NR(level));
         for (int o = 0; o < channels; o++)
             for (int kk = 0; kk < k; kk++) dw[(long)o * k + kk] = acc[(long)kk * oPad + o];
-    }
-
-    /// <summary>
-    /// dst[s·P·NR + q·NR + j] = G[s·NR + j, q] (zero for channels ≥ O): Gᵀ in NR-wide strips, 8×8 blocks transposed in
-    /// registers.
-    /// </summary>
-    private static void PackTransposed(float* g, int channels, int positions, int nr, int oPad, float* dst)
-    {
-        for (int o0 = 0; o0 < oPad; o0 += 8)
-        {
-            float* strip = dst + (long)(o0 / nr * nr) * positions + o0 % nr;
-            if (o0 + 8 <= channels)
-            {
-                float* r = g + (long)o0 * positions;
-                int q = 0;
-                for (; q + 8 <= positions; q += 8)
-                {
-                    GemmPacking.TransposeStore8x8(
-                        Avx.LoadVector256(r + q), Avx.LoadVector256(r + positions + q),
-                        Avx.LoadVector256(r + 2 * positions + q), Avx.LoadVector256(r + 3 * positions + q),
-                        Avx.LoadVector256(r + 4 * positions + q), Avx.LoadVector256(r + 5 * positions + q),
-                        Avx.LoadVector256(r + 6 * positions + q), Avx.LoadVector256(r + 7 * positions + q),
-                        strip + (long)q * nr, nr);
-                }
-                for (; q < positions; q++)
-                    for (int j = 0; j < 8; j++) strip[(long)q * nr + j] = r[(long)j * positions + q];
-            }
-            else
-            {
-                for (int q = 0; q < positions; q++)
-                    for (int j = 0; j < 8; j++) strip[(long)q * nr + j] = o0 + j < channels ? g[(long)(o0 + j) * positions + q] : 0f;
-            }
-        }
     }
 
     private static int RoundUp(int value, int multiple) => (value + multiple - 1) / multiple * multiple;

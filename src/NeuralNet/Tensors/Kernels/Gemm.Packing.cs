@@ -159,7 +159,7 @@ internal static unsafe class GemmPacking
     /// <paramref name="rows"/> read as zeros) transposed in registers, each column stored as one vector, in increasing q.
     /// </summary>
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
-    private static void Transpose8x8(float* r, long ld, int rows, float* d, int dstStride) =>
+    internal static void Transpose8x8(float* r, long ld, int rows, float* d, int dstStride) =>
         TransposeStore8x8(
             Avx.LoadVector256(r),
             rows > 1 ? Avx.LoadVector256(r + ld) : default,
