@@ -88,8 +88,9 @@ public sealed class Linear<T> : Module<T> where T : unmanaged, IFloatingPointIee
         _input = input;
         var y = Reuse(ref _output, n, OutFeatures);
         // y = x·Wᵀ + b: y ← b in every row, then y += x·Wᵀ   (N, in)·(in, out) → (N, out)
+        // Cut by output features: thread t reads only its rows of W, the rows it updates in the backward pass and the step.
         if (Bias is not null) TensorOps.BroadcastRows(Bias.Value, y);
-        TensorOps.MatMul(input, Weight.Value, y, transposeB: true, accumulate: Bias is not null);
+        TensorOps.MatMul(input, Weight.Value, y, transposeB: true, accumulate: Bias is not null, split: MatMulSplit.Columns);
         return y;
     }
 
@@ -98,8 +99,8 @@ public sealed class Linear<T> : Module<T> where T : unmanaged, IFloatingPointIee
     {
         CheckGradShape(_output, gradOutput);
         var x = _input!;
-        // dW += dyᵀ·x   (out, N)·(N, in) → (out, in)
-        TensorOps.MatMul(gradOutput, x, Weight.Grad, transposeA: true, accumulate: true);
+        // dW += dyᵀ·x   (out, N)·(N, in) → (out, in), cut by output features as in the forward pass
+        TensorOps.MatMul(gradOutput, x, Weight.Grad, transposeA: true, accumulate: true, split: MatMulSplit.Rows);
         // db += Σₙ dy   (out)
         if (Bias is not null) TensorOps.AccumulateColumnSums(gradOutput, Bias.Grad);
         // dx = dy·W     (N, out)·(out, in) → (N, in)

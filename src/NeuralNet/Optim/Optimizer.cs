@@ -44,21 +44,23 @@ public abstract class Optimizer<T> where T : unmanaged, IFloatingPointIeee754<T>
     public long StepCount { get; protected set; }
 
     /// <summary>
-    /// Applies one update to every parameter. Updates are elementwise, so the parameters are cut into chunks of
-    /// <see cref="ChunkSize"/> elements that the kernel threads update in parallel; every element's arithmetic is
-    /// the same whichever thread runs it.
+    /// Applies one update to every parameter. Updates are elementwise, so the kernel threads share them: thread t of
+    /// T updates the t-th of T contiguous slices of every parameter (T is at most the kernel threads, and every thread
+    /// gets at least <see cref="MinElementsPerThread"/> elements). The same slices are cleared by <see cref="ZeroGrad"/>,
+    /// and a layer's matrix products cut its weights the same way (<see cref="MatMulSplit"/>), so a slice stays in
+    /// one core's cache. Every element's arithmetic is the same whichever thread runs it.
     /// </summary>
     public void Step()
     {
         StepCount++;
-        _job ??= new StepJob(this);
-        TensorOps.RunParts(_job, _job.Chunks.Length);
+        _step ??= new SliceJob(this, clear: false);
+        TensorOps.RunParts(_step, _step.Parts());
     }
 
-    /// <summary>Elements per parallel chunk of <see cref="Step"/>.</summary>
-    public const int ChunkSize = 16384;
+    /// <summary>The fewest elements a thread updates in <see cref="Step"/> (fewer, and waking a thread costs more than it saves).</summary>
+    public const int MinElementsPerThread = 16384;
 
-    private StepJob? _job;
+    private SliceJob? _step, _clear;
 
     /// <summary>
     /// Updates elements [offset, offset + value.Length) of parameter <paramref name="index"/> in place from their
@@ -66,37 +68,37 @@ public abstract class Optimizer<T> where T : unmanaged, IFloatingPointIeee754<T>
     /// </summary>
     protected abstract void Update(int index, int offset, Span<T> value, ReadOnlySpan<T> grad);
 
-    /// <summary>The chunks of every parameter, updated in parallel; built once, so a step allocates nothing.</summary>
-    private sealed class StepJob : PartitionedWork
+    /// <summary>Slice t of every parameter, updated (or its gradient cleared) as part t of a parallel run; allocates nothing.</summary>
+    private sealed class SliceJob(Optimizer<T> owner, bool clear) : PartitionedWork
     {
-        private readonly Optimizer<T> _owner;
+        private readonly long _elements = owner._parameters.Sum(p => (long)p.Value.Length);
+        private int _parts;
 
-        public StepJob(Optimizer<T> owner)
-        {
-            _owner = owner;
-            var chunks = new List<(int, int, int)>();
-            for (int i = 0; i < owner._parameters.Length; i++)
-            {
-                int n = owner._parameters[i].Value.Length;
-                for (int off = 0; off < n; off += ChunkSize) chunks.Add((i, off, Math.Min(ChunkSize, n - off)));
-            }
-            Chunks = chunks.ToArray();
-        }
-
-        public (int Index, int Offset, int Length)[] Chunks { get; }
+        /// <summary>How many threads share the parameters now (the thread count can change between steps).</summary>
+        public int Parts() => _parts = (int)Math.Clamp(_elements / MinElementsPerThread, 1, TensorOps.Threads);
 
         public override void Execute(int part)
         {
-            var (i, off, len) = Chunks[part];
-            var p = _owner._parameters[i];
-            _owner.Update(i, off, p.Value.Span.Slice(off, len), p.Grad.ReadOnlySpan.Slice(off, len));
+            for (int i = 0; i < owner._parameters.Length; i++)
+            {
+                var p = owner._parameters[i];
+                // Slice bounds on whole cache lines (16 floats), the last slice to the end: [n·t/T, n·(t+1)/T).
+                int n = p.Value.Length;
+                int lo = Bound(n, part), hi = part == _parts - 1 ? n : Bound(n, part + 1);
+                if (hi <= lo) continue;
+                if (clear) p.Grad.Span[lo..hi].Clear();
+                else owner.Update(i, lo, p.Value.Span[lo..hi], p.Grad.ReadOnlySpan[lo..hi]);
+            }
         }
+
+        private int Bound(int n, int part) => (int)((long)n * part / _parts) & ~15;
     }
 
-    /// <summary>Sets every parameter's gradient to zero.</summary>
+    /// <summary>Sets every parameter's gradient to zero, on the kernel threads in <see cref="Step"/>'s slices.</summary>
     public void ZeroGrad()
     {
-        foreach (var p in _parameters) p.ZeroGrad();
+        _clear ??= new SliceJob(this, clear: true);
+        TensorOps.RunParts(_clear, _clear.Parts());
     }
 
     /// <summary>The state tensors, named "NAME.INDEX" (e.g. "exp_avg.0"), for saving; empty for plain SGD.</summary>

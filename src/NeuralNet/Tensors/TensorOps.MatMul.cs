@@ -14,7 +14,9 @@ public static partial class TensorOps
     /// <example><code>
     /// TensorOps.MatMul(gradOutput, x, weightGrad, transposeA: true, accumulate: true);   // dW += dyᵀ·x
     /// </code></example>
-    public static void MatMul<T>(Tensor<T> a, Tensor<T> b, Tensor<T> c, bool transposeA = false, bool transposeB = false, bool accumulate = false)
+    /// <remarks><paramref name="split"/> says how the kernel threads share the product (<see cref="MatMulSplit"/>); the result does not depend on it.</remarks>
+    public static void MatMul<T>(Tensor<T> a, Tensor<T> b, Tensor<T> c, bool transposeA = false, bool transposeB = false, bool accumulate = false,
+        MatMulSplit split = MatMulSplit.Auto)
         where T : unmanaged, IFloatingPointIeee754<T>
     {
         if (a.Rank != 2 || b.Rank != 2 || c.Rank != 2) ThrowMatMul(a.Shape, b.Shape, c.Shape, transposeA, transposeB, "every operand must have rank 2");
@@ -23,7 +25,7 @@ public static partial class TensorOps
         if (kb != k) ThrowMatMul(a.Shape, b.Shape, c.Shape, transposeA, transposeB, $"the inner dimensions {k} and {kb} differ");
         if (c.Shape[0] != m || c.Shape[1] != n) ThrowMatMul(a.Shape, b.Shape, c.Shape, transposeA, transposeB, $"the result must be ({m}, {n})");
         Gemm.Multiply(transposeA, transposeB, m, n, k, T.One, a.ReadOnlySpan, a.Shape[1], b.ReadOnlySpan, b.Shape[1],
-            accumulate ? T.One : T.Zero, c.Span, n);
+            accumulate ? T.One : T.Zero, c.Span, n, split);
     }
 
     /// <summary>

@@ -127,6 +127,42 @@ public class OptimizerTests
     }
 
     [Fact]
+    public void Steps_and_clearing_are_the_same_bytes_on_any_number_of_threads()
+    {
+        // Thread t updates slice t of every parameter: sizes that do not split evenly, below one slice and above.
+        int[] sizes = [100_352, 40_003, 128, 17, 1];
+        Tensor<float>[] Run(int threads)
+        {
+            int saved = TensorOps.Threads;
+            try
+            {
+                TensorOps.Threads = threads;
+                var rng = new Rng(5);
+                var ps = sizes.Select(n => new Parameter<float>(Tensor<float>.RandomNormal(rng, 0, 1, n))).ToArray();
+                var opt = new Adam<float>(ps, learningRate: 0.01);
+                for (int t = 0; t < 3; t++)
+                {
+                    foreach (var p in ps) Tensor<float>.RandomNormal(rng, 0, 1, p.Value.Length).CopyTo(p.Grad);
+                    opt.Step();
+                }
+                opt.ZeroGrad();
+                foreach (var p in ps) Assert.True(p.Grad.Span.IndexOfAnyExcept(0f) < 0, $"{p}: ZeroGrad left a non-zero gradient on {threads} threads");
+                return ps.Select(p => p.Value).Concat(opt.State().Select(s => s.Tensor)).ToArray();
+            }
+            finally
+            {
+                TensorOps.Threads = saved;
+            }
+        }
+        var one = Run(1);
+        foreach (int threads in new[] { 2, 3, 4 })
+        {
+            var many = Run(threads);
+            for (int i = 0; i < one.Length; i++) Assert.True(one[i].ContentEquals(many[i]), $"tensor {i} differs on {threads} threads");
+        }
+    }
+
+    [Fact]
     public void Steps_allocate_nothing()
     {
         var ps = new[] { new Parameter<float>(new Tensor<float>(100, 37)), new Parameter<float>(new Tensor<float>(37)) };

@@ -28,9 +28,10 @@ public static unsafe class Gemm
     private const long ParallelThreshold = 64 * 64 * 64;
 
     /// <summary>C = α·op(A)·op(B) + β·C. When β is zero, C is overwritten (NaNs in C do not propagate).</summary>
+    /// <remarks><paramref name="split"/> says how the threads share the work (<see cref="MatMulSplit"/>); it does not change the result.</remarks>
     public static void Multiply<T>(bool transA, bool transB, int m, int n, int k,
         T alpha, ReadOnlySpan<T> a, int lda, ReadOnlySpan<T> b, int ldb,
-        T beta, Span<T> c, int ldc)
+        T beta, Span<T> c, int ldc, MatMulSplit split = MatMulSplit.Auto)
         where T : unmanaged, IFloatingPointIeee754<T>
     {
         Validate(transA, transB, m, n, k, a.Length, lda, b.Length, ldb, c.Length, ldc);
@@ -49,7 +50,7 @@ public static unsafe class Gemm
             job.Set(transA, transB, m, n, k, alpha, pa, lda, pb, ldb, beta, pc, ldc);
             long work = (long)m * n * k;
             int threads = work < ParallelThreshold ? 1 : Parallelism.MaxThreads;
-            job.Partition(threads);
+            job.Partition(threads, split);
             Parallelism.Run(job, job.Parts);
         }
     }
@@ -117,11 +118,18 @@ public static unsafe class Gemm
             _c = c;
         }
 
-        /// <summary>One rectangle per thread, cut along the longer side in whole micro-tiles.</summary>
-        public void Partition(int threads)
+        /// <summary>
+        /// One rectangle per thread, cut in whole micro-tiles along the side <paramref name="split"/> names, or the longer
+        /// side (Auto). A named cut keeps a thread's slice of the operands in its core's cache from call to call, which
+        /// pays only while the operands fit in the cores' L2 caches together; a larger product takes the longer side,
+        /// which packs the least (each thread packs all of the operand that is not cut).
+        /// </summary>
+        public void Partition(int threads, MatMulSplit split)
         {
             int mr = GemmMicroKernel.MR(Level), nr = GemmMicroKernel.NR<T>(Level);
-            _splitRows = _m >= _n;
+            long bytes = ((long)_m * _n + (long)_m * _k + (long)_k * _n) * sizeof(T);
+            if (bytes > CacheSizes.Current.L2 * threads) split = MatMulSplit.Auto;
+            _splitRows = split == MatMulSplit.Auto ? _m >= _n : split == MatMulSplit.Rows;
             int extent = _splitRows ? _m : _n, unit = _splitRows ? mr : nr;
             int tiles = (extent + unit - 1) / unit;
             int parts = Math.Max(1, Math.Min(threads, tiles));

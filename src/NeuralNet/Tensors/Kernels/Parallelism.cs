@@ -62,9 +62,9 @@ public static class Parallelism
     }
 
     /// <summary>
-    /// Parts are claimed one at a time by whichever thread is free (the caller included), and a run ends when every
-    /// part is done, not when every helper has checked in: on a busy machine a helper that the OS has not scheduled yet
-    /// costs nothing, because the caller takes its parts. Claims carry the run's number, so a helper that wakes late
+    /// The caller runs part 0; the other parts are claimed one at a time by whichever thread is free (the caller
+    /// included), and a run ends when every part is done, not when every helper has checked in: on a busy machine a
+    /// helper that the OS has not scheduled yet costs nothing, because the caller takes its parts. Claims carry the run's number, so a helper that wakes late
     /// can never take a part of a newer run by mistake.
     /// </summary>
     private sealed class Pool
@@ -122,10 +122,13 @@ public static class Parallelism
             _failed = false;
             _done.Reset();
             Volatile.Write(ref _completed, 0);
-            Interlocked.Exchange(ref _claim, (run << (2 * IndexBits)) | ((long)parts << IndexBits)); // parts of this run can be claimed from here on
+            // Part 0 is the caller's before any helper can claim: a kernel whose part t touches slice t of some data
+            // (MatMulSplit, the optimizer's step) then finds part 0's slice in this core's cache from call to call.
+            Interlocked.Exchange(ref _claim, (run << (2 * IndexBits)) | ((long)parts << IndexBits) | 1); // parts 1.. can be claimed from here on
             // Only the first `helpers` workers join this run: the pool may have grown under a larger MaxThreads.
             Interlocked.Exchange(ref _ticket, (((_ticket >> 16) + 1) << 16) | (long)helpers); // spinning workers start here
             for (int i = 0; i < helpers; i++) _workers[i].Start.Set(); // blocked ones here
+            Execute(0, parts);
             Drain(run);
             if (!SpinUntil(static pool => Volatile.Read(ref pool._completed) == pool._parts, this))
             {
@@ -151,21 +154,26 @@ public static class Parallelism
                 int part = (int)(claim & IndexMask), parts = (int)((claim >> IndexBits) & IndexMask);
                 if (part >= parts) return;
                 if (Interlocked.CompareExchange(ref _claim, claim + 1, claim) != claim) continue;
-                // The part is ours, and the run cannot end before it is counted: _work and _parts are this run's.
-                if (!_failed)
-                {
-                    try
-                    {
-                        _work!.Execute(part);
-                    }
-                    catch (Exception e)
-                    {
-                        Interlocked.CompareExchange(ref _error, e, null);
-                        _failed = true; // the remaining parts are claimed and counted without running
-                    }
-                }
-                if (Interlocked.Increment(ref _completed) == parts) _done.Set();
+                Execute(part, parts);
             }
+        }
+
+        /// <summary>Runs a claimed part and counts it; the run cannot end before it is counted, so _work is this run's.</summary>
+        private void Execute(int part, int parts)
+        {
+            if (!_failed)
+            {
+                try
+                {
+                    _work!.Execute(part);
+                }
+                catch (Exception e)
+                {
+                    Interlocked.CompareExchange(ref _error, e, null);
+                    _failed = true; // the remaining parts are claimed and counted without running
+                }
+            }
+            if (Interlocked.Increment(ref _completed) == parts) _done.Set();
         }
 
         /// <summary>Spins up to <see cref="s_spinTicks"/> until <paramref name="condition"/> holds (a static lambda: nothing allocated).</summary>

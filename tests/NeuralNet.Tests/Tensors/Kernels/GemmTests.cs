@@ -103,6 +103,43 @@ public class GemmTests
         Assert.Equal(c1, c2);
     }
 
+    [Theory]
+    [InlineData(128, 128, 784, false, true)]   // a Linear layer's forward: x·Wᵀ
+    [InlineData(128, 784, 128, true, false)]   // its weight gradient: dyᵀ·x
+    [InlineData(67, 45, 33, false, false)]     // edges: neither side a whole number of tiles
+    [InlineData(45, 67, 33, true, true)]
+    public void Rows_and_columns_splits_give_the_same_bytes_as_the_default(int m, int n, int k, bool transA, bool transB)
+    {
+        var rng = new Rng(23);
+        var a = Tensor<float>.RandomNormal(rng, 0, 1, m * k).ToArray();
+        var b = Tensor<float>.RandomNormal(rng, 0, 1, k * n).ToArray();
+        var c0 = Tensor<float>.RandomNormal(rng, 0, 1, m * n).ToArray();
+        int lda = transA ? m : k, ldb = transB ? k : n;
+        int saved = Parallelism.MaxThreads;
+        try
+        {
+            foreach (var level in Simd.Supported)
+            {
+                using var scope = new SimdScope(level);
+                Parallelism.MaxThreads = 1;
+                var expected = (float[])c0.Clone();
+                Gemm.Multiply(transA, transB, m, n, k, 1f, a, lda, b, ldb, 1f, expected, n);
+                foreach (int threads in new[] { 2, 3 })
+                    foreach (var split in new[] { MatMulSplit.Auto, MatMulSplit.Rows, MatMulSplit.Columns })
+                    {
+                        Parallelism.MaxThreads = threads;
+                        var c = (float[])c0.Clone();
+                        Gemm.Multiply(transA, transB, m, n, k, 1f, a, lda, b, ldb, 1f, c, n, split);
+                        Assert.True(expected.AsSpan().SequenceEqual(c), $"{level}, {threads} threads, {split}: bytes differ from one thread");
+                    }
+            }
+        }
+        finally
+        {
+            Parallelism.MaxThreads = saved;
+        }
+    }
+
     [Fact]
     public void Each_level_is_deterministic_and_levels_agree_closely()
     {

@@ -51,6 +51,42 @@ public class ParallelismTests
         }
     }
 
+    /// <summary>Records the thread that ran each part.</summary>
+    private sealed class ThreadRecordingWork(int parts) : IParallelWork
+    {
+        public readonly int[] Thread = new int[parts];
+
+        public void Execute(int part)
+        {
+            Thread[part] = Environment.CurrentManagedThreadId;
+            if (part == 0) System.Threading.Thread.SpinWait(2000); // time for a spinning helper to reach the claims
+        }
+    }
+
+    [Fact]
+    public void The_caller_always_runs_part_zero()
+    {
+        // Kernels rely on it to keep slice 0 of their data in the caller's cache from call to call.
+        int saved = Parallelism.MaxThreads;
+        try
+        {
+            foreach (int threads in new[] { 2, 3 })
+            {
+                Parallelism.MaxThreads = threads;
+                for (int i = 0; i < 2000; i++)
+                {
+                    var work = new ThreadRecordingWork(threads);
+                    Parallelism.Run(work, threads);
+                    Assert.Equal(Environment.CurrentManagedThreadId, work.Thread[0]);
+                }
+            }
+        }
+        finally
+        {
+            Parallelism.MaxThreads = saved;
+        }
+    }
+
     [Fact]
     public void A_failing_part_is_reported_after_the_run_and_the_pool_keeps_working()
     {
