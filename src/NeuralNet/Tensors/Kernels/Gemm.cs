@@ -149,8 +149,16 @@ public static unsafe class Gemm
             // This thread's rectangle C[m0.., n0..): rows m0.. of op(A), columns n0.. of op(B).
             T* a = _transA ? _a + m0 : _a + (long)m0 * _lda;
             T* b = _transB ? _b + (long)n0 * _ldb : _b + n0;
-            var packA = new StridedA<T>(_transA, a, _lda);
             var packB = new StridedB<T>(_transB, b, _ldb);
+            // Cut by columns, every thread would pack all of A: read it in place instead (a Linear forward's x).
+            if (!_splitRows && Parts > 1 && GemmRowsInPlace.Applies(Level, _transA, _alpha, _k, _lda))
+            {
+                var packFloatB = new StridedB<float>(_transB, (float*)b, _ldb);
+                GemmRowsInPlace.Run(Level, mCount, nCount, _k, (float*)a, _lda, ref packFloatB, float.CreateTruncating(_beta),
+                    (float*)(_c + (long)m0 * _ldc + n0), _ldc);
+                return;
+            }
+            var packA = new StridedA<T>(_transA, a, _lda);
             GemmCore.Run(Level, mCount, nCount, _k, ref packA, ref packB, _alpha, _beta, _c + (long)m0 * _ldc + n0, _ldc);
         }
     }

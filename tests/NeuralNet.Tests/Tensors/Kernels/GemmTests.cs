@@ -1,4 +1,5 @@
 using System.Numerics;
+using System.Runtime.Intrinsics.X86;
 using NeuralNet.Tensors;
 using NeuralNet.Tensors.Kernels;
 
@@ -138,6 +139,44 @@ public class GemmTests
         {
             Parallelism.MaxThreads = saved;
         }
+    }
+
+    [Theory]
+    [InlineData(128, 64, 784, true)]    // a thread's half of a Linear forward, x·Wᵀ
+    [InlineData(131, 45, 1000, false)]  // edge rows and columns, three k-blocks
+    [InlineData(5, 16, 16, true)]       // fewer rows than one tile
+    [InlineData(700, 33, 40, false)]    // more rows than one m-block
+    public unsafe void Rows_read_in_place_give_the_packed_paths_bytes(int m, int n, int k, bool transB)
+    {
+        var rng = new Rng(29);
+        var a = Tensor<float>.RandomNormal(rng, 0, 1, m * k).ToArray();
+        var b = Tensor<float>.RandomNormal(rng, 0, 1, k * n).ToArray();
+        var c0 = Tensor<float>.RandomNormal(rng, 0, 1, m * n).ToArray();
+        // Zero rows of A and −0s in C (the last row of each, in the edge tiles): the paths must agree on signed zeros too.
+        a.AsSpan((m - 1) * k).Fill(-0f);
+        c0.AsSpan((m - 1) * n).Fill(-0f);
+        int ldb = transB ? k : n;
+        int tested = 0;
+        foreach (var level in Simd.Supported)
+        {
+            if (!GemmRowsInPlace.Applies(level, false, 1f, k, k)) continue;
+            foreach (float beta in new[] { 0f, 1f })
+            {
+                var packed = (float[])c0.Clone();
+                var direct = (float[])c0.Clone();
+                fixed (float* pa = a, pb = b, pp = packed, pd = direct)
+                {
+                    var packA = new StridedA<float>(false, pa, k);
+                    var packB = new StridedB<float>(transB, pb, ldb);
+                    GemmCore.Run(level, m, n, k, ref packA, ref packB, 1f, beta, pp, n);
+                    packB = new StridedB<float>(transB, pb, ldb);
+                    GemmRowsInPlace.Run(level, m, n, k, pa, k, ref packB, beta, pd, n);
+                }
+                Assert.True(packed.AsSpan().SequenceEqual(direct), $"{level}, β = {beta}: in-place rows differ from the packed path");
+                tested++;
+            }
+        }
+        if (Fma.IsSupported) Assert.True(tested > 0, "no level ran the in-place path on this machine");
     }
 
     [Fact]
