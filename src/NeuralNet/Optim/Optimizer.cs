@@ -68,30 +68,67 @@ public abstract class Optimizer<T> where T : unmanaged, IFloatingPointIeee754<T>
     /// </summary>
     protected abstract void Update(int index, int offset, Span<T> value, ReadOnlySpan<T> grad);
 
-    /// <summary>Slice t of every parameter, updated (or its gradient cleared) as part t of a parallel run; allocates nothing.</summary>
+    /// <summary>
+    /// Slice t of every parameter, updated (or its gradient cleared) by thread t, in chunks: a thread that finishes its
+    /// slice takes the chunks its neighbour has not started (the caller of a parallel run also runs the serial code
+    /// between runs, and its half measured 0.075 ms against the helper's 0.040 in the MNIST MLP's Adam step). Claims
+    /// are in order, so what moves is the end of a slice, mostly the same chunks every step. Allocates nothing once the
+    /// thread count is set.
+    /// </summary>
     private sealed class SliceJob(Optimizer<T> owner, bool clear) : PartitionedWork
     {
+        /// <summary>Elements per claimed chunk (a multiple of 16 floats, whole cache lines).</summary>
+        private const int ChunkElements = 4096;
+        private const int Padding = 16; // one claim counter per cache line
+
         private readonly long _elements = owner._parameters.Sum(p => (long)p.Value.Length);
-        private int _parts;
+        private (int Index, int Offset, int Length)[][] _chunks = [];
+        private int[] _next = [];
 
-        /// <summary>How many threads share the parameters now (the thread count can change between steps).</summary>
-        public int Parts() => _parts = (int)Math.Clamp(_elements / MinElementsPerThread, 1, TensorOps.Threads);
-
-        public override void Execute(int part)
+        /// <summary>How many threads share the parameters now (the thread count can change between steps); resets the claims.</summary>
+        public int Parts()
         {
-            for (int i = 0; i < owner._parameters.Length; i++)
+            int parts = (int)Math.Clamp(_elements / MinElementsPerThread, 1, TensorOps.Threads);
+            if (_chunks.Length != parts) Cut(parts);
+            Array.Clear(_next);
+            return parts;
+        }
+
+        /// <summary>Slice t is [n·t/T, n·(t+1)/T) of every parameter (bounds on whole cache lines, the last to the end), in chunks.</summary>
+        private void Cut(int parts)
+        {
+            _chunks = new (int, int, int)[parts][];
+            _next = new int[parts * Padding];
+            for (int t = 0; t < parts; t++)
             {
-                var p = owner._parameters[i];
-                // Slice bounds on whole cache lines (16 floats), the last slice to the end: [n·t/T, n·(t+1)/T).
-                int n = p.Value.Length;
-                int lo = Bound(n, part), hi = part == _parts - 1 ? n : Bound(n, part + 1);
-                if (hi <= lo) continue;
-                if (clear) p.Grad.Span[lo..hi].Clear();
-                else owner.Update(i, lo, p.Value.Span[lo..hi], p.Grad.ReadOnlySpan[lo..hi]);
+                var chunks = new List<(int, int, int)>();
+                for (int i = 0; i < owner._parameters.Length; i++)
+                {
+                    int n = owner._parameters[i].Value.Length;
+                    int lo = Bound(n, t, parts), hi = t == parts - 1 ? n : Bound(n, t + 1, parts);
+                    for (int off = lo; off < hi; off += ChunkElements) chunks.Add((i, off, Math.Min(ChunkElements, hi - off)));
+                }
+                _chunks[t] = chunks.ToArray();
             }
         }
 
-        private int Bound(int n, int part) => (int)((long)n * part / _parts) & ~15;
+        private static int Bound(int n, int part, int parts) => (int)((long)n * part / parts) & ~15;
+
+        public override void Execute(int part)
+        {
+            for (int k = 0; k < _chunks.Length; k++)
+            {
+                int slice = (part + k) % _chunks.Length; // its own slice first, then what is left of the others'
+                var chunks = _chunks[slice];
+                for (int c; (c = Interlocked.Increment(ref _next[slice * Padding]) - 1) < chunks.Length;)
+                {
+                    var (i, off, len) = chunks[c];
+                    var p = owner._parameters[i];
+                    if (clear) p.Grad.Span.Slice(off, len).Clear();
+                    else owner.Update(i, off, p.Value.Span.Slice(off, len), p.Grad.ReadOnlySpan.Slice(off, len));
+                }
+            }
+        }
     }
 
     /// <summary>Sets every parameter's gradient to zero, on the kernel threads in <see cref="Step"/>'s slices.</summary>
