@@ -122,13 +122,8 @@ internal static unsafe class Conv2dDirect
             for (int q = 0; q < positions; q++) output[(long)o * positions + q] = grid[(long)q * ld + o];
     }
 
-    /// <summary>GemmCore's k-blocks: K cut evenly into blocks of at most KC.</summary>
-    private static int KBlock(SimdLevel level, int k)
-    {
-        int kcMax = GemmBlocking.For<float>(level).KC;
-        int kBlocks = (k + kcMax - 1) / kcMax;
-        return (k + kBlocks - 1) / kBlocks;
-    }
+    /// <summary>GemmCore's k-blocks.</summary>
+    private static int KBlock(SimdLevel level, int k) => GemmBlocking.For<float>(level).EvenKC(k);
 
     private static long RoundUp(long value, int multiple) => (value + multiple - 1) / multiple * multiple;
 

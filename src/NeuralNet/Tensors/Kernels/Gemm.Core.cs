@@ -50,12 +50,10 @@ internal static unsafe class GemmCore
         if (m == 0 || n == 0 || k == 0) return;
         int mr = GemmMicroKernel.MR(level), nr = GemmMicroKernel.NR<T>(level);
         var blocking = GemmBlocking.For<T>(level);
-        int kcMax = blocking.KC, mcMax = blocking.MC, ncMax = blocking.NC;
+        int mcMax = blocking.MC, ncMax = blocking.NC;
         var buffers = GemmBuffers<T>.ForThisThread;
         T* packedA = buffers.A, packedB = buffers.B;
-        // Equal k-blocks (784 = 4 × 196, not 3 × 256 + 16): a thin last block would pay a full C update for little work.
-        int kBlocks = (k + kcMax - 1) / kcMax;
-        int kcEven = (k + kBlocks - 1) / kBlocks;
+        int kcEven = blocking.EvenKC(k);
         for (int jc = 0; jc < n; jc += ncMax)
         {
             int nc = Math.Min(ncMax, n - jc);
@@ -122,12 +120,11 @@ internal static unsafe class GemmRowsInPlace
         if (m == 0 || n == 0 || k == 0) return;
         int mr = Conv2dDirect.MR(level), nr = Conv2dDirect.NR(level);
         var blocking = GemmBlocking.For<float>(level);
-        int kcMax = blocking.KC, mcMax = blocking.MC, ncMax = blocking.NC;
+        int mcMax = blocking.MC, ncMax = blocking.NC;
         float* packedB = GemmBuffers<float>.ForThisThread.B;
         float** rows = stackalloc float*[mr];
         float* edge = stackalloc float[mr * nr];
-        int kBlocks = (k + kcMax - 1) / kcMax;
-        int kcEven = (k + kBlocks - 1) / kBlocks;
+        int kcEven = blocking.EvenKC(k);
         for (int jc = 0; jc < n; jc += ncMax)
         {
             int nc = Math.Min(ncMax, n - jc);

@@ -177,6 +177,17 @@ internal readonly record struct GemmBlocking(int KC, int MC, int NC)
     private static readonly GemmBlocking[] s_float = Build(sizeof(float));
     private static readonly GemmBlocking[] s_double = Build(sizeof(double));
 
+    /// <summary>
+    /// The k-block for an inner dimension <paramref name="k"/>: K cut evenly into blocks of at most KC (784 = 4 × 196,
+    /// not 3 × 256 + 16: a thin last block would pay a full C update for little work). Every path that must give
+    /// GemmCore's bytes blocks K this way.
+    /// </summary>
+    public int EvenKC(int k)
+    {
+        int blocks = (k + KC - 1) / KC;
+        return (k + blocks - 1) / blocks;
+    }
+
     /// <summary>The largest KC, MC and NC of any level, for sizing the packing buffers.</summary>
     public static GemmBlocking Max<T>() where T : unmanaged
     {
