@@ -12,8 +12,8 @@ namespace NeuralNet.Tensors.Kernels;
 /// <remarks>
 /// The design follows high-performance BLAS (Goto and van de Geijn; BLIS):
 /// <list type="number">
-/// <item>C is split into one rectangle per thread (along m or n, whichever is longer); each rectangle is computed by one thread, so
-/// the result does not depend on the thread count.</item>
+/// <item>C is split into one rectangle per thread (along m or n, whichever is longer, or the side a <see cref="MatMulSplit"/>
+/// names); each rectangle is computed by one thread, so the result does not depend on the thread count or the cut.</item>
 /// <item>Within a rectangle, loops over n-blocks of NC columns, k-blocks of KC, and m-blocks of MC rows. For each (k, n) block a
 /// KC×NC panel of B is packed into NR-column strips laid out k-major; for each m-block an MC×KC panel of A is packed into MR-row
 /// strips. Packing turns transposes into a layout change and makes every micro-kernel load sequential.</item>

@@ -64,8 +64,8 @@ public static class Parallelism
     /// <summary>
     /// The caller runs part 0; the other parts are claimed one at a time by whichever thread is free (the caller
     /// included), and a run ends when every part is done, not when every helper has checked in: on a busy machine a
-    /// helper that the OS has not scheduled yet costs nothing, because the caller takes its parts. Claims carry the run's number, so a helper that wakes late
-    /// can never take a part of a newer run by mistake.
+    /// helper that the OS has not scheduled yet costs nothing, because the caller takes its parts. Claims carry the
+    /// run's number, so a helper that wakes late can never take a part of a newer run by mistake.
     /// </summary>
     private sealed class Pool
     {
