@@ -44,24 +44,6 @@ public sealed class PredictTests(MnistModel mnist, ITestOutputHelper output) : I
     /// <summary>A white "0" on black.</summary>
     private static SKBitmap Zero() => Pictures.Draw(200, 300, SKColors.Black, c => { using var pen = Pictures.Pen(SKColors.White, 14); c.DrawOval(110, 140, 45, 80, pen); });
 
-    /// <summary>A 24-bit BMP, bottom-up rows padded to 4 bytes (SkiaSharp reads BMP but does not write it).</summary>
-    private static void SaveBmp(SKBitmap bitmap, string path)
-    {
-        int w = bitmap.Width, h = bitmap.Height, stride = (3 * w + 3) / 4 * 4;
-        using var s = new BinaryWriter(File.Create(path));
-        s.Write((byte)'B'); s.Write((byte)'M'); s.Write(54 + stride * h); s.Write(0); s.Write(54);
-        s.Write(40); s.Write(w); s.Write(h); s.Write((short)1); s.Write((short)24); s.Write(0); s.Write(stride * h); s.Write(2835); s.Write(2835); s.Write(0); s.Write(0);
-        for (int y = h - 1; y >= 0; y--)
-        {
-            for (int x = 0; x < w; x++)
-            {
-                var c = bitmap.GetPixel(x, y);
-                s.Write(c.Blue); s.Write(c.Green); s.Write(c.Red);
-            }
-            for (int p = 3 * w; p < stride; p++) s.Write((byte)0);
-        }
-    }
-
     private static JsonElement[] JsonLines(string stdout) =>
         stdout.Split('\n', StringSplitOptions.RemoveEmptyEntries).Select(l => JsonDocument.Parse(l).RootElement.Clone()).ToArray();
 
@@ -106,7 +88,7 @@ public sealed class PredictTests(MnistModel mnist, ITestOutputHelper output) : I
     {
         using var one = One();
         Save(one, _dir["good.png"]);
-        SaveBmp(one, _dir["good.bmp"]);
+        File.WriteAllBytes(_dir["good.bmp"], Pictures.Bmp(one));
         File.WriteAllText(_dir["notes.png"], "not a picture");
         byte[] png = File.ReadAllBytes(_dir["good.png"]);
         File.WriteAllBytes(_dir["cut.png"], png[..(png.Length / 3)]);

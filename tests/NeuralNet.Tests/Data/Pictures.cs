@@ -17,6 +17,31 @@ internal static class Pictures
         return SKBitmap.FromImage(image);
     }
 
+    /// <summary>
+    /// The bitmap as an uncompressed 24-bit BMP file (SkiaSharp encodes no BMP): a 54-byte header, then the rows bottom
+    /// up in B, G, R order, each padded to 4 bytes.
+    /// </summary>
+    public static byte[] Bmp(SKBitmap bitmap)
+    {
+        int w = bitmap.Width, h = bitmap.Height, stride = (3 * w + 3) / 4 * 4;
+        using var ms = new MemoryStream();
+        using (var s = new BinaryWriter(ms, System.Text.Encoding.ASCII, leaveOpen: true))
+        {
+            s.Write((byte)'B'); s.Write((byte)'M'); s.Write(54 + stride * h); s.Write(0); s.Write(54);
+            s.Write(40); s.Write(w); s.Write(h); s.Write((short)1); s.Write((short)24); s.Write(0); s.Write(stride * h); s.Write(2835); s.Write(2835); s.Write(0); s.Write(0);
+            for (int y = h - 1; y >= 0; y--)
+            {
+                for (int x = 0; x < w; x++)
+                {
+                    var c = bitmap.GetPixel(x, y);
+                    s.Write(c.Blue); s.Write(c.Green); s.Write(c.Red);
+                }
+                for (int p = 3 * w; p < stride; p++) s.Write((byte)0);
+            }
+        }
+        return ms.ToArray();
+    }
+
     /// <summary>The bitmap's grey values in [0, 1] (BT.601 luma), row by row.</summary>
     public static float[] Grey(SKBitmap bitmap)
     {

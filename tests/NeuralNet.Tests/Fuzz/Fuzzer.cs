@@ -34,6 +34,14 @@ internal static class Fuzzer
 {
     public static readonly TimeSpan CaseTimeout = TimeSpan.FromSeconds(5);
 
+    /// <summary>How many cases to run and from which seed: NN_FUZZ_CASES and NN_FUZZ_SEED when set, else the defaults.</summary>
+    public static (int Cases, ulong Seed) Settings(int defaultCases)
+    {
+        int cases = int.TryParse(Environment.GetEnvironmentVariable("NN_FUZZ_CASES"), NumberStyles.None, CultureInfo.InvariantCulture, out int n) && n > 0 ? n : defaultCases;
+        ulong seed = ulong.TryParse(Environment.GetEnvironmentVariable("NN_FUZZ_SEED"), NumberStyles.None, CultureInfo.InvariantCulture, out ulong s) ? s : 20261129;
+        return (cases, seed);
+    }
+
     private static readonly long[] s_extremes = [0, -1, int.MaxValue, int.MinValue, 0x10000, 0x7FFF_FFFF_FFFF_FFFF, 46341, 65536 * 65536L, 1];
 
     private static readonly string[] s_numbers = ["0", "-1", "2147483647", "2147483648", "4294967296", "46341", "65536", "9223372036854775807",

@@ -31,8 +31,7 @@ public sealed class ImageFuzzTests(ITestOutputHelper output) : IDisposable
     [Fact]
     public void Mutated_pictures_get_a_prediction_or_an_error_naming_the_file_and_never_crash_nn_predict()
     {
-        int cases = int.TryParse(Environment.GetEnvironmentVariable("NN_FUZZ_CASES"), NumberStyles.None, CultureInfo.InvariantCulture, out int n) && n > 0 ? n : DefaultCases;
-        ulong seed = ulong.TryParse(Environment.GetEnvironmentVariable("NN_FUZZ_SEED"), NumberStyles.None, CultureInfo.InvariantCulture, out ulong s) ? s : 20261129;
+        var (cases, seed) = Fuzzer.Settings(DefaultCases);
         string model = _dir["model.npz"];
         Checkpoint.Save(model, new Sequential<float>(new Linear<float>(784, 10, rng: new Rng(4))), metadata: new Dictionary<string, string> { ["dataset"] = "mnist" });
         byte[][] seeds = Seeds();
@@ -132,28 +131,7 @@ public sealed class ImageFuzzTests(ITestOutputHelper output) : IDisposable
         using var bitmap = Pictures.Draw(20, 16, SKColors.White, c => { using var pen = Pictures.Pen(SKColors.Black, 3); c.DrawLine(4, 3, 15, 3, pen); c.DrawLine(15, 3, 8, 14, pen); });
         using var png = bitmap.Encode(SKEncodedImageFormat.Png, 100);
         using var jpeg = bitmap.Encode(SKEncodedImageFormat.Jpeg, 90);
-        return [png.ToArray(), jpeg.ToArray(), Bmp(bitmap)];
-    }
-
-    private static byte[] Bmp(SKBitmap bitmap)
-    {
-        int w = bitmap.Width, h = bitmap.Height, stride = (3 * w + 3) / 4 * 4;
-        using var ms = new MemoryStream();
-        using (var s = new BinaryWriter(ms, System.Text.Encoding.ASCII, leaveOpen: true))
-        {
-            s.Write((byte)'B'); s.Write((byte)'M'); s.Write(54 + stride * h); s.Write(0); s.Write(54);
-            s.Write(40); s.Write(w); s.Write(h); s.Write((short)1); s.Write((short)24); s.Write(0); s.Write(stride * h); s.Write(2835); s.Write(2835); s.Write(0); s.Write(0);
-            for (int y = h - 1; y >= 0; y--)
-            {
-                for (int x = 0; x < w; x++)
-                {
-                    var c = bitmap.GetPixel(x, y);
-                    s.Write(c.Blue); s.Write(c.Green); s.Write(c.Red);
-                }
-                for (int p = 3 * w; p < stride; p++) s.Write((byte)0);
-            }
-        }
-        return ms.ToArray();
+        return [png.ToArray(), jpeg.ToArray(), Pictures.Bmp(bitmap)];
     }
 
     // The fields that size a picture: PNG's IHDR width, height, depth and colour type; BMP's offsets, width, height and

@@ -33,8 +33,7 @@ public sealed class ReaderFuzzTests(ITestOutputHelper output) : IDisposable
     [MemberData(nameof(Targets))]
     public void Mutated_files_are_read_or_refused_with_an_error_naming_the_file(string target)
     {
-        int cases = int.TryParse(Environment.GetEnvironmentVariable("NN_FUZZ_CASES"), NumberStyles.None, CultureInfo.InvariantCulture, out int n) && n > 0 ? n : DefaultCases;
-        ulong seed = ulong.TryParse(Environment.GetEnvironmentVariable("NN_FUZZ_SEED"), NumberStyles.None, CultureInfo.InvariantCulture, out ulong s) ? s : 20261129;
+        var (cases, seed) = Fuzzer.Settings(DefaultCases);
         FuzzTarget t = Target(target);
         foreach (byte[] valid in t.Seeds) Assert.True(Fuzzer.Check(t, valid, $"seed-{target}", out string? why) == true, $"a seed of {target} does not read: {why}");
 

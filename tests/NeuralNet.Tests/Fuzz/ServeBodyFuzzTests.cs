@@ -31,8 +31,7 @@ public sealed class ServeBodyFuzzTests(ITestOutputHelper output) : IDisposable
     [Fact]
     public async Task Mutated_predict_bodies_get_200_or_a_4xx_problem_object_and_never_a_5xx_or_a_dropped_connection()
     {
-        int cases = int.TryParse(Environment.GetEnvironmentVariable("NN_FUZZ_CASES"), NumberStyles.None, CultureInfo.InvariantCulture, out int n) && n > 0 ? n : DefaultCases;
-        ulong seed = ulong.TryParse(Environment.GetEnvironmentVariable("NN_FUZZ_SEED"), NumberStyles.None, CultureInfo.InvariantCulture, out ulong s) ? s : 20261129;
+        var (cases, seed) = Fuzzer.Settings(DefaultCases);
         string model = _dir["mlp.npz"];
         Checkpoint.Save(model, new Sequential<float>(new Linear<float>(784, 10, rng: new Rng(4))), metadata: new Dictionary<string, string> { ["dataset"] = "mnist" });
         await using var server = await RunningServer.StartAsync(model);
