@@ -59,7 +59,10 @@ public static class CnnStepBench
         var optimizer = new Adam<float>(model.Parameters(), 1e-3);
         int images = batch * 8; // a few distinct batches, shuffled like training data
         var labels = Enumerable.Range(0, images).Select(_ => rng.NextInt(10)).ToArray();
-        var data = new Dataset<float>(Tensor<float>.RandomUniform(rng, 0, 1, images, 1, 28, 28), labels, 10);
+        // Random pixels kept as bytes, as Mnist.Load keeps MNIST's (x = p/255 when a batch is gathered).
+        var pixels = new byte[images * 784];
+        for (int i = 0; i < pixels.Length; i++) pixels[i] = (byte)rng.NextInt(256);
+        var data = new Dataset<float>(pixels, [1, 28, 28], 255f, labels, 10);
         var loader = new DataLoader<float>(data, batch, shuffle: true, seed: 3);
         StepProfile.Run("cnn_step", model, loss, optimizer, loader, warmup, steps);
     }

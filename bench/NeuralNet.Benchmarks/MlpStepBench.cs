@@ -27,7 +27,10 @@ public static class MlpStepBench
         var loss = new CrossEntropyLoss<float>();
         var optimizer = new Adam<float>(model.Parameters());
         var labels = Enumerable.Range(0, 12800).Select(_ => rng.NextInt(10)).ToArray();
-        var data = new Dataset<float>(Tensor<float>.RandomUniform(rng, 0, 1, 12800, 784), labels, 10);
+        // Random pixels kept as bytes, as Mnist.Load keeps MNIST's (x = p/255 when a batch is gathered).
+        var pixels = new byte[12800 * 784];
+        for (int i = 0; i < pixels.Length; i++) pixels[i] = (byte)rng.NextInt(256);
+        var data = new Dataset<float>(pixels, [784], 255f, labels, 10);
         var loader = new DataLoader<float>(data, batch, shuffle: true, seed: 3);
         StepProfile.Run("mlp_step", model, loss, optimizer, loader, warmup, steps);
     }

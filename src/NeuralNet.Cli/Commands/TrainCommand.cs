@@ -362,7 +362,7 @@ internal static class TrainCommand
         var warmup = start is null && s.ModelFile is null ? Warmup.Start(s) : Task.CompletedTask;
         var (train, validation, test) = DataSource.Load(s.Dataset, s.DataFolder, s.ValidationFraction, s.Seed, s.Limit, s.Quiet, images);
         warmup.Wait();
-        int inputs = train.Features.RowLength;
+        int inputs = train.SampleSize;
         var bug = s.Bug is null ? null : BugTraining.Find(s.Bug);
         if (bug is not null && (start is not null || s.ModelFile is not null))
             throw new CliException("--bug builds its own small model: it excludes --from and --model FILE.json");
@@ -434,7 +434,7 @@ internal static class TrainCommand
         };
         double earlierSeconds = resume?.ElapsedSeconds ?? 0;
         // One sample without the batch dimension: [784] for the MLP, [1, 28, 28] for the CNN; exporters need it.
-        int[] inputShape = Enumerable.Range(1, train.Features.Rank - 1).Select(i => train.Features.Shape[i]).ToArray();
+        int[] inputShape = train.SampleShape;
 
         using var cts = CancellationTokenSource.CreateLinkedTokenSource(external);
         ConsoleCancelEventHandler onCancel = (_, e) =>
@@ -556,7 +556,7 @@ internal static class TrainCommand
         model.Eval();
         try
         {
-            y = model.Forward(train.Features.RowRange(0, 1));
+            y = model.Forward(train.Take(1).Features);
         }
         catch (ShapeMismatchException e)
         {

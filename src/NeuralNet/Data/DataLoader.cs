@@ -5,7 +5,8 @@ namespace NeuralNet.Data;
 
 /// <summary>
 /// Mini-batches over a <see cref="Dataset{T}"/>. Without shuffling a batch is a view of consecutive rows (no copy);
-/// with shuffling the rows of a batch are gathered into one reused buffer. Either way a step allocates nothing.
+/// with shuffling the rows of a batch are gathered into one reused buffer, as are all batches of a set kept as bytes
+/// (decoded as they are gathered). Either way a step allocates nothing.
 /// </summary>
 /// <remarks>
 /// The order of epoch e is a Fisher–Yates shuffle seeded by (seed, e) alone, so training resumed at epoch e sees
@@ -14,11 +15,13 @@ namespace NeuralNet.Data;
 public sealed class DataLoader<T> where T : unmanaged, IFloatingPointIeee754<T>
 {
     private readonly int[] _order;
-    private readonly Tensor<T>? _gathered;
-    private readonly int[]? _gatheredLabels;
-    private readonly Tensor<T>?[] _views;
+    private Tensor<T>? _gathered;
+    private int[]? _gatheredLabels;
+    private int[]? _consecutive;
+    private readonly Tensor<T>?[] _views;        // unshuffled batches of a tensor: views of its rows
     private readonly Tensor<T>? _gatheredTargets;
     private readonly Tensor<T>?[] _targetViews;
+    private readonly Tensor<T>?[] _bufferViews = new Tensor<T>?[2], _bufferTargetViews = new Tensor<T>?[2]; // of the gather buffers: full and short batches
     private readonly Rng _rng = new(0);
 
     /// <summary>
@@ -41,16 +44,21 @@ public sealed class DataLoader<T> where T : unmanaged, IFloatingPointIeee754<T>
         Seed = seed;
         _order = Enumerable.Range(0, data.Count).ToArray();
         BatchCount = dropLast ? data.Count / batchSize : (data.Count + batchSize - 1) / batchSize;
-        _views = new Tensor<T>?[shuffle ? 2 : BatchCount];
+        _views = new Tensor<T>?[shuffle ? 0 : BatchCount];
         _targetViews = new Tensor<T>?[data.Targets is null ? 0 : _views.Length];
         if (shuffle)
         {
-            int[] dims = data.Features.Shape.ToArray();
-            dims[0] = Math.Min(batchSize, data.Count);
-            _gathered = new Tensor<T>(dims);
-            _gatheredLabels = new int[dims[0]];
-            if (data.Targets is not null) _gatheredTargets = new Tensor<T>(dims[0], data.Targets.RowLength);
+            EnsureGatherBuffers();
+            if (data.Targets is not null) _gatheredTargets = new Tensor<T>(_gathered!.Rows, data.Targets.RowLength);
         }
+    }
+
+    /// <summary>The reused batch buffer and its labels (the first shuffled batch, or the first batch of a set kept as bytes).</summary>
+    private void EnsureGatherBuffers()
+    {
+        if (_gathered is not null) return;
+        _gathered = new Tensor<T>([Math.Min(BatchSize, Data.Count), .. Data.SampleShape]);
+        _gatheredLabels = new int[_gathered.Rows];
     }
 
     /// <summary>The data set the batches are drawn from.</summary>
@@ -92,27 +100,36 @@ public sealed class DataLoader<T> where T : unmanaged, IFloatingPointIeee754<T>
         if ((uint)index >= (uint)BatchCount) throw new ArgumentOutOfRangeException(nameof(index), index, $"DataLoader: batch {index} of {BatchCount}.");
         int start = index * BatchSize;
         int size = Math.Min(BatchSize, Data.Count - start);
-        if (!Shuffle)
+        bool bytes = Data.TryGetBytes(out var samples, out T divisor);
+        if (!Shuffle && !bytes)
         {
             var view = _views[index] ??= Data.Features.RowRange(start, size);
             var targetView = Data.Targets is null ? null : _targetViews[index] ??= Data.Targets.RowRange(start, size);
             return new Batch<T>(index, view, Data.Labels, start, targetView);
         }
-        var features = Data.Features;
+        EnsureGatherBuffers();
         var dst = _gathered!;
-        var rows = _order.AsSpan(start, size);
-        TensorOps.GatherRows(features, rows, dst);
+        ReadOnlySpan<int> rows;
+        if (Shuffle) rows = _order.AsSpan(start, size);
+        else
+        {
+            _consecutive ??= new int[dst.Rows];
+            for (int i = 0; i < size; i++) _consecutive[i] = start + i;
+            rows = _consecutive.AsSpan(0, size);
+        }
+        if (bytes) TensorOps.GatherRows(samples.Span, Data.SampleSize, divisor, rows, dst);
+        else TensorOps.GatherRows(Data.Features, rows, dst);
         for (int i = 0; i < size; i++) _gatheredLabels![i] = Data.Labels[rows[i]];
         if (_gatheredTargets is not null) TensorOps.GatherRows(Data.Targets!, rows, _gatheredTargets);
         // Views of the gathered buffer: one for full batches, one for a short last batch.
         int slot = size == dst.Rows ? 0 : 1;
-        var v = _views[slot];
-        if (v is null || v.Rows != size) v = _views[slot] = dst.RowRange(0, size);
+        var v = _bufferViews[slot];
+        if (v is null || v.Rows != size) v = _bufferViews[slot] = dst.RowRange(0, size);
         Tensor<T>? t = null;
         if (_gatheredTargets is not null)
         {
-            t = _targetViews[slot];
-            if (t is null || t.Rows != size) t = _targetViews[slot] = _gatheredTargets.RowRange(0, size);
+            t = _bufferTargetViews[slot];
+            if (t is null || t.Rows != size) t = _bufferTargetViews[slot] = _gatheredTargets.RowRange(0, size);
         }
         Transform?.Invoke(v, _rng); // the shuffle is done, so the same source continues: still seeded by (seed, epoch)
         return new Batch<T>(index, v, _gatheredLabels!, 0, t);

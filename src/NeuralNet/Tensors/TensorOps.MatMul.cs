@@ -50,6 +50,28 @@ public static partial class TensorOps
         RowGather<T>.Run(source.ReadOnlySpan, cols, rows, destination.Span);
     }
 
+    /// <summary>
+    /// destination[i, …] = source[rows[i], …] / <paramref name="divisor"/>: a mini-batch gathered from samples kept as bytes
+    /// (<paramref name="rowLength"/> bytes each), on the kernels' threads. Each value is the correctly rounded quotient, so
+    /// it is the same on every instruction set and thread count. Row indices are checked.
+    /// </summary>
+    public static void GatherRows<T>(ReadOnlySpan<byte> source, int rowLength, T divisor, ReadOnlySpan<int> rows, Tensor<T> destination)
+        where T : unmanaged, IFloatingPointIeee754<T>
+    {
+        ArgumentOutOfRangeException.ThrowIfNegative(rowLength);
+        if (destination.Rows < rows.Length || (destination.Rows == 0 ? 0 : destination.Length / destination.Rows) != rowLength)
+            throw new ShapeMismatchException($"GatherRows: {rows.Length} rows of {rowLength} bytes do not fit destination {destination.Shape}.");
+        ByteRowGather<T>.Run(source, rowLength, divisor, rows, destination.Span);
+    }
+
+    /// <summary>destination[i] = source[i] / <paramref name="divisor"/>: values kept as bytes, decoded (correctly rounded quotients).</summary>
+    public static void DecodeBytes<T>(ReadOnlySpan<byte> source, T divisor, Span<T> destination) where T : unmanaged, IFloatingPointIeee754<T>
+    {
+        if (source.Length != destination.Length)
+            throw new ShapeMismatchException($"DecodeBytes: {source.Length} bytes for {destination.Length} values.");
+        ByteRowGather<T>.Decode(source, divisor, destination);
+    }
+
     /// <summary>Every row of <paramref name="matrix"/> (N, F) is set to <paramref name="v"/> (F): y = 1·bᵀ, the start of a bias add.</summary>
     public static void BroadcastRows<T>(Tensor<T> v, Tensor<T> matrix) where T : unmanaged, IFloatingPointIeee754<T>
     {

@@ -14,6 +14,8 @@ public class MnistTests
 
         Dataset<float> train = Mnist.Load(dir.Path, train: true);
         Dataset<float> test = Mnist.Load(dir.Path, train: false);
+        Assert.True(train.StoredAsBytes && test.StoredAsBytes); // a quarter of the memory until Features is read
+        Assert.Equal([784], train.SampleShape);
         Assert.Equal([20, 784], train.Features.Shape.ToArray());
         Assert.Equal([10, 784], test.Features.Shape.ToArray());
         Assert.Equal(SyntheticMnist.Labels(20).Select(b => (int)b), train.Labels);

@@ -1,4 +1,6 @@
 using System.Numerics;
+using System.Runtime.Intrinsics;
+using System.Runtime.Intrinsics.X86;
 
 namespace NeuralNet.Tensors.Kernels;
 
@@ -176,5 +178,77 @@ internal sealed unsafe class RowGather<T> : IParallelWork where T : unmanaged
         int end = Math.Min(_count, (part + 1) * _perPart);
         for (int i = part * _perPart; i < end; i++)
             Buffer.MemoryCopy(_source + (long)_rows[i] * _cols, _destination + (long)i * _cols, bytes, bytes);
+    }
+}
+
+/// <summary>
+/// destination[i, :] = source[rows[i], :] / divisor for samples kept as bytes (<see cref="RowGather{T}"/> with a decode):
+/// integers to T are exact and the division is correctly rounded in both the vector and the scalar form, so every value
+/// is the scalar x = b / divisor whatever the instruction set, the thread count or the row's position.
+/// </summary>
+internal sealed unsafe class ByteRowGather<T> : IParallelWork where T : unmanaged, IFloatingPointIeee754<T>
+{
+    [ThreadStatic] private static ByteRowGather<T>? t_job;
+
+    private byte* _source;
+    private T* _destination;
+    private int* _rows;
+    private int _count, _cols, _perPart;
+    private T _divisor;
+
+    /// <summary>Decodes the rows (source: (R, cols) bytes; destination: (rows.Length, cols)); indices are checked.</summary>
+    public static void Run(ReadOnlySpan<byte> source, int cols, T divisor, ReadOnlySpan<int> rows, Span<T> destination)
+    {
+        if (destination.Length < (long)rows.Length * cols)
+            throw new ShapeMismatchException($"ByteRowGather: {rows.Length} rows of {cols} need {(long)rows.Length * cols} values, the destination has {destination.Length}.");
+        long sourceRows = cols == 0 ? 0 : source.Length / cols;
+        foreach (int r in rows)
+        {
+            if ((uint)r >= (ulong)sourceRows)
+                throw new ArgumentOutOfRangeException(nameof(rows), r, $"ByteRowGather: row {r} of a source with {sourceRows} rows.");
+        }
+        // Parts of at least 16 KB written, as RowGather's.
+        int perPart = Math.Max(1, (16 << 10) / Math.Max(1, cols * sizeof(T)));
+        int parts = (rows.Length + perPart - 1) / perPart;
+        fixed (byte* s = source)
+        fixed (T* d = destination)
+        fixed (int* r = rows)
+        {
+            var job = t_job ??= new ByteRowGather<T>();
+            job._source = s;
+            job._destination = d;
+            job._rows = r;
+            job._divisor = divisor;
+            (job._count, job._cols, job._perPart) = (rows.Length, cols, perPart);
+            Parallelism.Run(job, parts);
+        }
+    }
+
+    /// <summary>destination[i] = source[i] / divisor on the calling thread.</summary>
+    public static void Decode(ReadOnlySpan<byte> source, T divisor, Span<T> destination)
+    {
+        fixed (byte* s = source)
+        fixed (T* d = destination)
+            Decode(s, d, Math.Min(source.Length, destination.Length), divisor);
+    }
+
+    public void Execute(int part)
+    {
+        int end = Math.Min(_count, (part + 1) * _perPart);
+        for (int i = part * _perPart; i < end; i++)
+            Decode(_source + (long)_rows[i] * _cols, _destination + (long)i * _cols, _cols, _divisor);
+    }
+
+    private static void Decode(byte* source, T* destination, int n, T divisor)
+    {
+        int i = 0;
+        if (typeof(T) == typeof(float) && Simd.Use256 && Avx2.IsSupported)
+        {
+            var d = Vector256.Create(float.CreateTruncating(divisor));
+            float* y = (float*)destination;
+            for (; i + 8 <= n; i += 8)
+                Avx.Store(y + i, Avx.Divide(Avx.ConvertToVector256Single(Avx2.ConvertToVector256Int32(source + i)), d));
+        }
+        for (; i < n; i++) destination[i] = T.CreateTruncating(source[i]) / divisor;
     }
 }
