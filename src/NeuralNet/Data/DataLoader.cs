@@ -15,14 +15,16 @@ namespace NeuralNet.Data;
 public sealed class DataLoader<T> where T : unmanaged, IFloatingPointIeee754<T>
 {
     private readonly int[] _order;
-    private Tensor<T>? _gathered;
-    private int[]? _gatheredLabels;
+    private readonly Tensor<T>?[] _gathered = new Tensor<T>?[2];  // two batch buffers: one in use, the next batch gathered into the other
+    private readonly int[]?[] _gatheredLabels = new int[]?[2];
     private int[]? _consecutive;
     private readonly Tensor<T>?[] _views;        // unshuffled batches of a tensor: views of its rows
     private readonly Tensor<T>? _gatheredTargets;
     private readonly Tensor<T>?[] _targetViews;
-    private readonly Tensor<T>?[] _bufferViews = new Tensor<T>?[2], _bufferTargetViews = new Tensor<T>?[2]; // of the gather buffers: full and short batches
+    private readonly Tensor<T>?[] _bufferViews = new Tensor<T>?[4], _bufferTargetViews = new Tensor<T>?[2]; // [buffer·2 + short]
     private readonly Rng _rng = new(0);
+    private readonly TensorOps.GatherInBackground<T> _prefetch = new();
+    private int _lastBuffer = 1, _epochStamp, _prefetchStamp = -1, _prefetchIndex = -1, _prefetchBuffer;
 
     /// <summary>
     /// Batches of <paramref name="batchSize"/> (≥ 1) rows of <paramref name="data"/>. With <paramref name="shuffle"/> (default
@@ -48,17 +50,18 @@ public sealed class DataLoader<T> where T : unmanaged, IFloatingPointIeee754<T>
         _targetViews = new Tensor<T>?[data.Targets is null ? 0 : _views.Length];
         if (shuffle)
         {
-            EnsureGatherBuffers();
-            if (data.Targets is not null) _gatheredTargets = new Tensor<T>(_gathered!.Rows, data.Targets.RowLength);
+            Buffer(0);
+            if (data.Targets is not null) _gatheredTargets = new Tensor<T>(_gathered[0]!.Rows, data.Targets.RowLength);
         }
     }
 
-    /// <summary>The reused batch buffer and its labels (the first shuffled batch, or the first batch of a set kept as bytes).</summary>
-    private void EnsureGatherBuffers()
+    /// <summary>Batch buffer <paramref name="b"/> (0 or 1) and its labels, made on first use.</summary>
+    private Tensor<T> Buffer(int b)
     {
-        if (_gathered is not null) return;
-        _gathered = new Tensor<T>([Math.Min(BatchSize, Data.Count), .. Data.SampleShape]);
-        _gatheredLabels = new int[_gathered.Rows];
+        if (_gathered[b] is { } buffer) return buffer;
+        buffer = _gathered[b] = new Tensor<T>([Math.Min(BatchSize, Data.Count), .. Data.SampleShape]);
+        _gatheredLabels[b] = new int[buffer.Rows];
+        return buffer;
     }
 
     /// <summary>The data set the batches are drawn from.</summary>
@@ -85,6 +88,9 @@ public sealed class DataLoader<T> where T : unmanaged, IFloatingPointIeee754<T>
     /// <summary>The batches of epoch <paramref name="epoch"/> (0-based), for <c>foreach</c>.</summary>
     public Epoch GetEpoch(int epoch)
     {
+        _prefetch.Finish(); // a gather still running reads nothing of the order, but must not outlive it unseen
+        _epochStamp++;
+        _lastBuffer = 1; // every epoch alternates the buffers the same way, so its views are made once
         if (Shuffle)
         {
             for (int i = 0; i < _order.Length; i++) _order[i] = i;
@@ -94,10 +100,17 @@ public sealed class DataLoader<T> where T : unmanaged, IFloatingPointIeee754<T>
         return new Epoch(this);
     }
 
-    /// <summary>Batch <paramref name="index"/> of the current epoch.</summary>
+    /// <summary>
+    /// Batch <paramref name="index"/> of the current epoch. A gathered batch's successor is gathered at once into a second
+    /// buffer by kernel threads that are otherwise idle (between the products of the training step the batch is used in),
+    /// so the next call mostly finds it ready; the values are the same either way.
+    /// </summary>
     public Batch<T> GetBatch(int index)
     {
         if ((uint)index >= (uint)BatchCount) throw new ArgumentOutOfRangeException(nameof(index), index, $"DataLoader: batch {index} of {BatchCount}.");
+        _prefetch.Finish();
+        bool prefetched = _prefetchStamp == _epochStamp && _prefetchIndex == index;
+        _prefetchIndex = -1;
         int start = index * BatchSize;
         int size = Math.Min(BatchSize, Data.Count - start);
         bool bytes = Data.TryGetBytes(out var samples, out T divisor);
@@ -107,24 +120,21 @@ public sealed class DataLoader<T> where T : unmanaged, IFloatingPointIeee754<T>
             var targetView = Data.Targets is null ? null : _targetViews[index] ??= Data.Targets.RowRange(start, size);
             return new Batch<T>(index, view, Data.Labels, start, targetView);
         }
-        EnsureGatherBuffers();
-        var dst = _gathered!;
-        ReadOnlySpan<int> rows;
-        if (Shuffle) rows = _order.AsSpan(start, size);
-        else
+        int b = prefetched ? _prefetchBuffer : _gatheredTargets is null ? _lastBuffer ^ 1 : 0;
+        var dst = Buffer(b);
+        var labels = _gatheredLabels[b]!;
+        var rows = Rows(start, size);
+        if (!prefetched)
         {
-            _consecutive ??= new int[dst.Rows];
-            for (int i = 0; i < size; i++) _consecutive[i] = start + i;
-            rows = _consecutive.AsSpan(0, size);
+            if (bytes) TensorOps.GatherRows(samples.Span, Data.SampleSize, divisor, rows, dst);
+            else TensorOps.GatherRows(Data.Features, rows, dst);
         }
-        if (bytes) TensorOps.GatherRows(samples.Span, Data.SampleSize, divisor, rows, dst);
-        else TensorOps.GatherRows(Data.Features, rows, dst);
-        for (int i = 0; i < size; i++) _gatheredLabels![i] = Data.Labels[rows[i]];
+        for (int i = 0; i < size; i++) labels[i] = Data.Labels[rows[i]];
         if (_gatheredTargets is not null) TensorOps.GatherRows(Data.Targets!, rows, _gatheredTargets);
         // Views of the gathered buffer: one for full batches, one for a short last batch.
         int slot = size == dst.Rows ? 0 : 1;
-        var v = _bufferViews[slot];
-        if (v is null || v.Rows != size) v = _bufferViews[slot] = dst.RowRange(0, size);
+        var v = _bufferViews[2 * b + slot];
+        if (v is null || v.Rows != size) v = _bufferViews[2 * b + slot] = dst.RowRange(0, size);
         Tensor<T>? t = null;
         if (_gatheredTargets is not null)
         {
@@ -132,7 +142,26 @@ public sealed class DataLoader<T> where T : unmanaged, IFloatingPointIeee754<T>
             if (t is null || t.Rows != size) t = _bufferTargetViews[slot] = _gatheredTargets.RowRange(0, size);
         }
         Transform?.Invoke(v, _rng); // the shuffle is done, so the same source continues: still seeded by (seed, epoch)
-        return new Batch<T>(index, v, _gatheredLabels!, 0, t);
+        _lastBuffer = b;
+        if (index + 1 < BatchCount && _gatheredTargets is null && TensorOps.Threads > 1)
+        {
+            // The next batch of this epoch into the other buffer (the one the previous batch, now invalid, used).
+            int nextStart = start + BatchSize, nextSize = Math.Min(BatchSize, Data.Count - nextStart);
+            var next = Buffer(b ^ 1);
+            if (bytes) _prefetch.Start(samples, Data.SampleSize, divisor, Rows(nextStart, nextSize), next);
+            else _prefetch.Start(Data.Features, Rows(nextStart, nextSize), next);
+            (_prefetchStamp, _prefetchIndex, _prefetchBuffer) = (_epochStamp, index + 1, b ^ 1);
+        }
+        return new Batch<T>(index, v, labels, 0, t);
+    }
+
+    /// <summary>The rows of the batch at <paramref name="start"/>: a slice of the epoch's order, or consecutive rows.</summary>
+    private ReadOnlySpan<int> Rows(int start, int size)
+    {
+        if (Shuffle) return _order.AsSpan(start, size);
+        _consecutive ??= new int[Math.Min(BatchSize, Data.Count)];
+        for (int i = 0; i < size; i++) _consecutive[i] = start + i;
+        return _consecutive.AsSpan(0, size);
     }
 
     /// <summary>The batches of one epoch; a struct enumerable, so <c>foreach</c> allocates nothing.</summary>

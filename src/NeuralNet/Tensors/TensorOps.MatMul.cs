@@ -64,6 +64,45 @@ public static partial class TensorOps
         ByteRowGather<T>.Run(source, rowLength, divisor, rows, destination.Span);
     }
 
+    /// <summary>
+    /// A gather (<see cref="GatherRows{T}(Tensor{T}, ReadOnlySpan{int}, Tensor{T})"/> or its byte form) run by kernel threads
+    /// that have nothing else to do, while the caller goes on (the batch loader gathers the next batch during the step on the
+    /// current one); <see cref="Finish"/> copies what is left and returns when the destination is complete. One per owner.
+    /// </summary>
+    internal sealed class GatherInBackground<T> where T : unmanaged, IFloatingPointIeee754<T>
+    {
+        private readonly BackgroundRowGather<T> _job = new();
+
+        /// <summary>Starts destination[i, …] = source[rows[i], …]; the rows are copied, the tensors must stay untouched until <see cref="Finish"/>.</summary>
+        public void Start(Tensor<T> source, ReadOnlySpan<int> rows, Tensor<T> destination)
+        {
+            int cols = source.Rows == 0 ? 0 : source.Length / source.Rows;
+            Check(source.Rows, cols, rows, destination);
+            _job.Start(source.Buffer, source.Offset, default, T.One, fromBytes: false, cols, rows, destination.Buffer, destination.Offset);
+        }
+
+        /// <summary>Starts destination[i, …] = source[rows[i], …] / divisor for rows of <paramref name="rowLength"/> bytes.</summary>
+        public void Start(ReadOnlyMemory<byte> source, int rowLength, T divisor, ReadOnlySpan<int> rows, Tensor<T> destination)
+        {
+            Check(rowLength == 0 ? 0 : source.Length / rowLength, rowLength, rows, destination);
+            _job.Start([], 0, source, divisor, fromBytes: true, rowLength, rows, destination.Buffer, destination.Offset);
+        }
+
+        /// <summary>Waits for the gather started last (running its remaining rows here); nothing when none is pending.</summary>
+        public void Finish() => _job.Finish();
+
+        private static void Check(int sourceRows, int cols, ReadOnlySpan<int> rows, Tensor<T> destination)
+        {
+            if (destination.Rows < rows.Length || (destination.Rows == 0 ? 0 : destination.Length / destination.Rows) != cols)
+                throw new ShapeMismatchException($"GatherInBackground: {rows.Length} rows of {cols} do not fit destination {destination.Shape}.");
+            foreach (int r in rows)
+            {
+                if ((uint)r >= (uint)sourceRows)
+                    throw new ArgumentOutOfRangeException(nameof(rows), r, $"GatherInBackground: row {r} of a source with {sourceRows} rows.");
+            }
+        }
+    }
+
     /// <summary>destination[i] = source[i] / <paramref name="divisor"/>: values kept as bytes, decoded (correctly rounded quotients).</summary>
     public static void DecodeBytes<T>(ReadOnlySpan<byte> source, T divisor, Span<T> destination) where T : unmanaged, IFloatingPointIeee754<T>
     {

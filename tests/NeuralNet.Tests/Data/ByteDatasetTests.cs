@@ -73,6 +73,53 @@ public class ByteDatasetTests
         }
     }
 
+    [Theory]
+    [InlineData(false)]
+    [InlineData(true)]
+    public void Batches_gathered_ahead_on_idle_threads_equal_batches_gathered_alone(bool fromBytes)
+    {
+        // With one thread nothing is gathered ahead; with more, each batch's successor is gathered in the background.
+        // Out-of-order requests and a new epoch mid-way must still give each batch its own rows.
+        int saved = TensorOps.Threads;
+        try
+        {
+            var (bytes, floats) = Twins(5);
+            var data = fromBytes ? bytes : floats;
+            TensorOps.Threads = 1;
+            var alone = new DataLoader<float>(data, 6, seed: 9);
+            var expected = new[] { Epoch(alone, 0), Epoch(alone, 1) };
+            foreach (int threads in new[] { 2, 3 })
+            {
+                TensorOps.Threads = threads;
+                var ahead = new DataLoader<float>(data, 6, seed: 9);
+                for (int epoch = 0; epoch < 2; epoch++)
+                {
+                    var actual = Epoch(ahead, epoch);
+                    for (int b = 0; b < actual.Count; b++)
+                    {
+                        SameBits(expected[epoch][b].Features, actual[b].Features, $"{threads} threads, epoch {epoch}, batch {b}");
+                        Assert.Equal(expected[epoch][b].Labels, actual[b].Labels);
+                    }
+                }
+                ahead.GetEpoch(1);
+                foreach (int b in new[] { 3, 0, 1, 1, 6, 2 })
+                {
+                    var batch = ahead.GetBatch(b);
+                    SameBits(expected[1][b].Features, batch.Features.ToArray(), $"{threads} threads, batch {b} out of order");
+                    Assert.Equal(expected[1][b].Labels, batch.Labels.ToArray());
+                }
+                ahead.GetBatch(2); // leaves batch 3 being gathered; a new epoch must not see it
+                var first = ahead.GetEpoch(0).GetEnumerator();
+                Assert.True(first.MoveNext());
+                SameBits(expected[0][0].Features, first.Current.Features.ToArray(), $"{threads} threads, first batch after a new epoch");
+            }
+        }
+        finally
+        {
+            TensorOps.Threads = saved;
+        }
+    }
+
     [Fact]
     public void Every_byte_decodes_to_its_correctly_rounded_quotient_on_every_instruction_set()
     {

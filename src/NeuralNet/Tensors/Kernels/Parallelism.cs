@@ -61,6 +61,84 @@ public static class Parallelism
         }
     }
 
+    // Background work: one job at a time whose parts idle helper threads take between kernel runs (a helper finishes the
+    // part it holds, a few microseconds, before it joins a kernel run), and the caller finishes in Complete.
+    // s_background = (generation << 40) | (parts << 20) | next unclaimed part: claims are compare-and-swaps on all three,
+    // so a helper can never take a part of a newer job with the work of an older one.
+    private static long s_background;
+    private static IParallelWork? s_backgroundWork;
+    private static int s_backgroundDone;
+    private static Exception? s_backgroundError;
+    private const int PartBits = 20;
+    private const long PartMask = (1L << PartBits) - 1;
+
+    /// <summary>
+    /// Offers the <paramref name="parts"/> parts of <paramref name="work"/> to helper threads that have nothing else to
+    /// do; <see cref="Complete"/> runs what is left on the caller and waits for the parts in flight. At most one job is
+    /// posted at a time (posting completes the previous one). Parts must not touch what the caller works on meanwhile.
+    /// </summary>
+    internal static void Post(IParallelWork work, int parts)
+    {
+        if (Volatile.Read(ref s_backgroundWork) is { } previous) Complete(previous);
+        if (parts <= 0) return;
+        if (parts > PartMask) throw new ArgumentOutOfRangeException(nameof(parts), parts, $"Parallelism.Post: at most {PartMask} parts.");
+        long generation = (Volatile.Read(ref s_background) >> (2 * PartBits)) + 1;
+        s_backgroundError = null;
+        Volatile.Write(ref s_backgroundDone, 0);
+        Volatile.Write(ref s_backgroundWork, work);
+        Interlocked.Exchange(ref s_background, (generation << (2 * PartBits)) | ((long)parts << PartBits)); // claimable from here on
+    }
+
+    /// <summary>Runs the unclaimed parts of <paramref name="work"/> (if it is the posted job) and waits until all are done.</summary>
+    internal static void Complete(IParallelWork work)
+    {
+        if (Volatile.Read(ref s_backgroundWork) != work) return;
+        while (RunBackgroundPart()) { }
+        int parts = (int)((Volatile.Read(ref s_background) >> PartBits) & PartMask);
+        var spinner = new SpinWait();
+        while (Volatile.Read(ref s_backgroundDone) != parts) spinner.SpinOnce(sleep1Threshold: -1);
+        Volatile.Write(ref s_backgroundWork, null);
+        if (s_backgroundError is { } error)
+        {
+            s_backgroundError = null;
+            throw new AggregateException("A background kernel failed.", error);
+        }
+    }
+
+    /// <summary>Claims and runs one part of the posted job; false when none is left.</summary>
+    private static bool RunBackgroundPart()
+    {
+        while (true)
+        {
+            long claim = Volatile.Read(ref s_background);
+            long next = claim & PartMask, parts = (claim >> PartBits) & PartMask;
+            if (next >= parts) return false;
+            if (Interlocked.CompareExchange(ref s_background, claim + 1, claim) != claim) continue;
+            // The job cannot be completed (nor replaced) before this part is counted, so the work read now is its own.
+            var work = Volatile.Read(ref s_backgroundWork)!;
+            try
+            {
+                work.Execute((int)next);
+            }
+            catch (Exception e)
+            {
+                Interlocked.CompareExchange(ref s_backgroundError, e, null);
+            }
+            Interlocked.Increment(ref s_backgroundDone);
+            return true;
+        }
+    }
+
+    /// <summary>True when the posted job has an unclaimed part.</summary>
+    private static bool BackgroundPending
+    {
+        get
+        {
+            long claim = Volatile.Read(ref s_background);
+            return (claim & PartMask) < ((claim >> PartBits) & PartMask);
+        }
+    }
+
     /// <summary>
     /// The caller runs part 0; the other parts are claimed one at a time by whichever thread is free (the caller
     /// included), and a run ends when every part is done, not when every helper has checked in: on a busy machine a
@@ -216,7 +294,9 @@ public static class Parallelism
                 {
                     while (Volatile.Read(ref _pool._ticket) == _seen)
                     {
-                        if (!SpinUntil(static w => Volatile.Read(ref w._pool._ticket) != w._seen, this))
+                        // Between kernel runs, a part of the background job (if this helper is within the thread count).
+                        if (_index < s_threads - 1 && RunBackgroundPart()) continue;
+                        if (!SpinUntil(static w => Volatile.Read(ref w._pool._ticket) != w._seen || (w._index < s_threads - 1 && BackgroundPending), this))
                         {
                             Start.Wait();
                             Start.Reset();

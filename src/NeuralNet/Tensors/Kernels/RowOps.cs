@@ -239,7 +239,7 @@ internal sealed unsafe class ByteRowGather<T> : IParallelWork where T : unmanage
             Decode(_source + (long)_rows[i] * _cols, _destination + (long)i * _cols, _cols, _divisor);
     }
 
-    private static void Decode(byte* source, T* destination, int n, T divisor)
+    internal static void Decode(byte* source, T* destination, int n, T divisor)
     {
         int i = 0;
         if (typeof(T) == typeof(float) && Simd.Use256 && Avx2.IsSupported)
@@ -250,5 +250,60 @@ internal sealed unsafe class ByteRowGather<T> : IParallelWork where T : unmanage
                 Avx.Store(y + i, Avx.Divide(Avx.ConvertToVector256Single(Avx2.ConvertToVector256Int32(source + i)), d));
         }
         for (; i < n; i++) destination[i] = T.CreateTruncating(source[i]) / divisor;
+    }
+}
+
+/// <summary>
+/// A gather run in the background (<see cref="Parallelism.Post"/>): rows copied (or decoded from bytes) by helper threads
+/// between kernel runs while the caller works on something else, finished by <see cref="Finish"/>. Holds array references,
+/// not pointers, since the caller runs managed code (and the collector) meanwhile; a part pins only while it copies.
+/// </summary>
+internal sealed unsafe class BackgroundRowGather<T> : IParallelWork where T : unmanaged, IFloatingPointIeee754<T>
+{
+    private const int RowsPerPart = 4; // a few microseconds: a helper holding a part joins the next kernel run late by no more
+
+    private T[] _source = [], _destination = [];
+    private ReadOnlyMemory<byte> _bytes;
+    private T _divisor;
+    private int[] _rows = [];
+    private int _sourceOffset, _destinationOffset, _count, _cols;
+    private bool _fromBytes, _posted;
+
+    /// <summary>Starts destination[i, :] = source[rows[i], :] (a tensor's rows, or bytes divided by a divisor).</summary>
+    public void Start(T[] source, int sourceOffset, ReadOnlyMemory<byte> bytes, T divisor, bool fromBytes, int cols,
+        ReadOnlySpan<int> rows, T[] destination, int destinationOffset)
+    {
+        Finish();
+        if (_rows.Length < rows.Length) _rows = new int[rows.Length];
+        rows.CopyTo(_rows);
+        (_source, _sourceOffset, _bytes, _divisor, _fromBytes, _cols) = (source, sourceOffset, bytes, divisor, fromBytes, cols);
+        (_destination, _destinationOffset, _count) = (destination, destinationOffset, rows.Length);
+        _posted = true;
+        Parallelism.Post(this, (_count + RowsPerPart - 1) / RowsPerPart);
+    }
+
+    /// <summary>Completes the gather started last (the caller copies what no helper took); nothing when none is pending.</summary>
+    public void Finish()
+    {
+        if (!_posted) return;
+        _posted = false;
+        Parallelism.Complete(this);
+    }
+
+    public void Execute(int part)
+    {
+        int end = Math.Min(_count, (part + 1) * RowsPerPart);
+        for (int i = part * RowsPerPart; i < end; i++)
+        {
+            var to = _destination.AsSpan(_destinationOffset + i * _cols, _cols);
+            if (!_fromBytes)
+            {
+                _source.AsSpan(_sourceOffset + _rows[i] * _cols, _cols).CopyTo(to);
+                continue;
+            }
+            fixed (byte* b = _bytes.Span.Slice(_rows[i] * _cols, _cols))
+            fixed (T* d = to)
+                ByteRowGather<T>.Decode(b, d, _cols, _divisor);
+        }
     }
 }

@@ -51,6 +51,83 @@ public class ParallelismTests
         }
     }
 
+    [Fact]
+    public async Task Background_jobs_run_every_part_exactly_once_beside_kernel_runs()
+    {
+        // A job is posted, kernel runs come and go while helpers take its parts between them, then the caller completes it:
+        // every part once, whoever ran it, and a newer job's claims never run an older job's work.
+        int saved = Parallelism.MaxThreads;
+        var task = Task.Run(() =>
+        {
+            var jobs = new[] { new SlowCountingWork(64), new SlowCountingWork(64), new SlowCountingWork(64) };
+            var kernel = new CountingWork(8);
+            int[] sizes = [1, 3, 64, 2, 17, 40];
+            int caller = Environment.CurrentManagedThreadId;
+            long byHelpers = 0;
+            for (int i = 0; i < 20_000; i++)
+            {
+                Parallelism.MaxThreads = 2 + i % 2;
+                var job = jobs[i % 3];
+                int parts = sizes[i % sizes.Length];
+                Parallelism.Post(job, parts);
+                for (int k = 0; k < i % 3; k++)
+                {
+                    Parallelism.Run(kernel, 8);
+                    Array.Clear(kernel.Runs);
+                }
+                if (i % 5 == 0) Thread.SpinWait(200); // time for helpers to take parts
+                Parallelism.Complete(job);
+                for (int p = 0; p < job.Runs.Length; p++)
+                {
+                    int expected = p < parts ? 1 : 0;
+                    if (job.Runs[p] != expected) return $"job {i} ({parts} parts): part {p} ran {job.Runs[p]} times";
+                    job.Runs[p] = 0;
+                    if (p < parts && job.Thread[p] != caller) byHelpers++;
+                }
+            }
+            return byHelpers > 0 ? null : "no helper ever took a part: the test did not exercise the background path";
+        });
+        try
+        {
+            var finished = await Task.WhenAny(task, Task.Delay(TimeSpan.FromSeconds(120)));
+            Assert.True(finished == task, "the jobs did not finish within 2 minutes (a lost part?)");
+            Assert.Null(await task);
+        }
+        finally
+        {
+            Parallelism.MaxThreads = saved;
+        }
+    }
+
+    [Fact]
+    public void A_failing_background_part_surfaces_in_Complete_and_the_next_job_runs()
+    {
+        var failing = new FailingWork();
+        Parallelism.Post(failing, 5);
+        var e = Assert.Throws<AggregateException>(() => Parallelism.Complete(failing));
+        Assert.Equal("part 3 fails", e.InnerException!.Message);
+        var next = new CountingWork(4);
+        Parallelism.Post(next, 4);
+        Parallelism.Complete(next);
+        Assert.Equal([1, 1, 1, 1], next.Runs);
+        Parallelism.Complete(next); // a second Complete of a finished job does nothing
+        Assert.Equal([1, 1, 1, 1], next.Runs);
+    }
+
+    /// <summary>Counts runs per part like <see cref="CountingWork"/>, each part taking a moment, and records who ran it.</summary>
+    private sealed class SlowCountingWork(int maxParts) : IParallelWork
+    {
+        public readonly int[] Runs = new int[maxParts];
+        public readonly int[] Thread = new int[maxParts];
+
+        public void Execute(int part)
+        {
+            System.Threading.Thread.SpinWait(100);
+            Thread[part] = Environment.CurrentManagedThreadId;
+            Interlocked.Increment(ref Runs[part]);
+        }
+    }
+
     /// <summary>Records the thread that ran each part.</summary>
     private sealed class ThreadRecordingWork(int parts) : IParallelWork
     {
