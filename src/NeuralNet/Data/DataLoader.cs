@@ -5,8 +5,9 @@ namespace NeuralNet.Data;
 
 /// <summary>
 /// Mini-batches over a <see cref="Dataset{T}"/>. Without shuffling a batch is a view of consecutive rows (no copy);
-/// with shuffling the rows of a batch are gathered into one reused buffer, as are all batches of a set kept as bytes
-/// (decoded as they are gathered). Either way a step allocates nothing.
+/// with shuffling the rows of a batch are gathered into one of two reused buffers, as are all batches of a set kept as
+/// bytes (decoded as they are gathered), and the next batch is gathered into the other while the caller works on this
+/// one (<see cref="GetBatch"/>). Either way a step allocates nothing.
 /// </summary>
 /// <remarks>
 /// The order of epoch e is a Fisher–Yates shuffle seeded by (seed, e) alone, so training resumed at epoch e sees
