@@ -26,6 +26,7 @@ public sealed class DataLoader<T> where T : unmanaged, IFloatingPointIeee754<T>
     private readonly Rng _rng = new(0);
     private readonly TensorOps.GatherInBackground<T> _prefetch = new();
     private int _lastBuffer = 1, _epochStamp, _prefetchStamp = -1, _prefetchIndex = -1, _prefetchBuffer;
+    private bool _prefetchFromBytes;
 
     /// <summary>
     /// Batches of <paramref name="batchSize"/> (≥ 1) rows of <paramref name="data"/>. With <paramref name="shuffle"/> (default
@@ -104,17 +105,19 @@ public sealed class DataLoader<T> where T : unmanaged, IFloatingPointIeee754<T>
     /// <summary>
     /// Batch <paramref name="index"/> of the current epoch. A gathered batch's successor is gathered at once into a second
     /// buffer by kernel threads that are otherwise idle (between the products of the training step the batch is used in),
-    /// so the next call mostly finds it ready; the values are the same either way.
+    /// so the next call mostly finds it ready; the values are the same either way, as long as the data set is not changed
+    /// while an epoch is being read (a change would show in the batches after the next one, not in it).
     /// </summary>
     public Batch<T> GetBatch(int index)
     {
         if ((uint)index >= (uint)BatchCount) throw new ArgumentOutOfRangeException(nameof(index), index, $"DataLoader: batch {index} of {BatchCount}.");
-        _prefetch.Finish();
         bool prefetched = _prefetchStamp == _epochStamp && _prefetchIndex == index;
-        _prefetchIndex = -1;
+        _prefetchIndex = -1; // before Finish: a gather that failed is not taken for a finished one on a retry
+        _prefetch.Finish();
         int start = index * BatchSize;
         int size = Math.Min(BatchSize, Data.Count - start);
         bool bytes = Data.TryGetBytes(out var samples, out T divisor);
+        prefetched &= bytes == _prefetchFromBytes; // a set whose Features were read since is gathered from them
         if (!Shuffle && !bytes)
         {
             var view = _views[index] ??= Data.Features.RowRange(start, size);
@@ -151,7 +154,7 @@ public sealed class DataLoader<T> where T : unmanaged, IFloatingPointIeee754<T>
             var next = Buffer(b ^ 1);
             if (bytes) _prefetch.Start(samples, Data.SampleSize, divisor, Rows(nextStart, nextSize), next);
             else _prefetch.Start(Data.Features, Rows(nextStart, nextSize), next);
-            (_prefetchStamp, _prefetchIndex, _prefetchBuffer) = (_epochStamp, index + 1, b ^ 1);
+            (_prefetchStamp, _prefetchIndex, _prefetchBuffer, _prefetchFromBytes) = (_epochStamp, index + 1, b ^ 1, bytes);
         }
         return new Batch<T>(index, v, labels, 0, t);
     }
@@ -177,7 +180,7 @@ public sealed class DataLoader<T> where T : unmanaged, IFloatingPointIeee754<T>
     {
         private int _index = -1;
 
-        /// <summary>The batch the last <see cref="MoveNext"/> moved to; with shuffling, its tensors are overwritten by the next call.</summary>
+        /// <summary>The batch the last <see cref="MoveNext"/> moved to; a gathered one (shuffled, or of a set kept as bytes) is overwritten after the next call.</summary>
         public Batch<T> Current { get; private set; }
 
         /// <summary>Advances to the next batch; false after the last.</summary>

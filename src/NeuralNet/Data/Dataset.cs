@@ -25,6 +25,7 @@ public sealed class Dataset<T> where T : unmanaged, IFloatingPointIeee754<T>
             throw new ShapeMismatchException($"Dataset: features {features.Shape} and {labels.Length} labels must have the same number of samples.");
         _features = features;
         _sampleShape = features.Shape.ToArray()[1..];
+        SampleSize = features.Rows == 0 ? _sampleShape.Aggregate(1, (a, d) => a * d) : features.Length / features.Rows;
         (Labels, NumClasses, ClassNames) = CheckLabels(labels, numClasses, classNames);
     }
 
@@ -46,11 +47,14 @@ public sealed class Dataset<T> where T : unmanaged, IFloatingPointIeee754<T>
         if (!(divisor != T.Zero && T.IsFinite(divisor)))
             throw new ArgumentOutOfRangeException(nameof(divisor), divisor, "Dataset: the divisor of the byte values must be finite and not zero.");
         long size = sampleShape.Aggregate(1L, (a, d) => a * d);
+        if (size > int.MaxValue)
+            throw new ArgumentException($"Dataset: a sample of {Shape.Format(sampleShape)} has more than {int.MaxValue} values.", nameof(sampleShape));
         if (samples.Length != size * labels.Length)
             throw new ShapeMismatchException($"Dataset: {samples.Length} bytes do not hold {labels.Length} samples of {Shape.Format(sampleShape)} ({size * labels.Length} bytes).");
         _bytes = samples;
         _divisor = divisor;
         _sampleShape = sampleShape.ToArray();
+        SampleSize = (int)size;
         (Labels, NumClasses, ClassNames) = CheckLabels(labels, numClasses, classNames);
     }
 
@@ -76,6 +80,7 @@ public sealed class Dataset<T> where T : unmanaged, IFloatingPointIeee754<T>
             throw new ShapeMismatchException($"Dataset: features {features.Shape} and targets {targets.Shape} must have the same number of samples, targets as (N, K).");
         _features = features;
         _sampleShape = features.Shape.ToArray()[1..];
+        SampleSize = features.Rows == 0 ? _sampleShape.Aggregate(1, (a, d) => a * d) : features.Length / features.Rows;
         Targets = targets;
         Labels = new int[features.Rows];
         NumClasses = 0;
@@ -85,7 +90,9 @@ public sealed class Dataset<T> where T : unmanaged, IFloatingPointIeee754<T>
     /// <summary>
     /// The samples, first dimension = <see cref="Count"/>. A set kept as bytes decodes all of them into a new tensor here,
     /// once (4 bytes a value for float); from then on that tensor is the data: batches come from it, edits to it show.
-    /// Batches, <see cref="Take"/>, <see cref="Subset"/> and the splits never need it.
+    /// Batches, <see cref="Take"/>, <see cref="Subset"/> and the splits never need it. The tensor is this set's own: sets
+    /// made from the bytes before (<see cref="Take"/>, <see cref="SplitInPlace"/>) keep reading the bytes. Not safe to
+    /// read for the first time from two threads at once.
     /// </summary>
     public Tensor<T> Features
     {
@@ -114,7 +121,7 @@ public sealed class Dataset<T> where T : unmanaged, IFloatingPointIeee754<T>
     }
 
     /// <summary>Values per sample: the product of <see cref="SampleShape"/>.</summary>
-    public int SampleSize => _sampleShape.Aggregate(1, (a, d) => a * d);
+    public int SampleSize { get; }
 
     /// <summary>Regression targets (N, K); null for a classification data set.</summary>
     public Tensor<T>? Targets { get; }

@@ -121,6 +121,61 @@ public class ByteDatasetTests
     }
 
     [Fact]
+    public void A_batch_held_during_kernel_runs_is_left_alone_while_the_next_is_gathered()
+    {
+        // Batches of 32 rows of 784 bytes: eight background parts, taken by helpers kept awake by matrix products run
+        // between the batches, as a training step runs them. The held batch must not change, and every batch must equal
+        // the one-thread loader's.
+        int saved = TensorOps.Threads;
+        try
+        {
+            var rng = new Rng(11);
+            var pixels = new byte[300 * 784];
+            for (int i = 0; i < pixels.Length; i++) pixels[i] = (byte)rng.NextInt(256);
+            var data = new Dataset<float>(pixels, [784], 255f, Enumerable.Range(0, 300).Select(i => i % 10).ToArray(), 10);
+            TensorOps.Threads = 1;
+            var expected = Epoch(new DataLoader<float>(data, 32, seed: 4), 0);
+            TensorOps.Threads = 2;
+            var a = Tensor<float>.RandomUniform(rng, -1, 1, 128, 128);
+            var c = new Tensor<float>(128, 128);
+            var loader = new DataLoader<float>(data, 32, seed: 4);
+            int b = 0;
+            foreach (var batch in loader.GetEpoch(0))
+            {
+                for (int k = 0; k < 20; k++) TensorOps.MatMul(a, a, c); // the next batch is being gathered now
+                SameBits(expected[b].Features, batch.Features.ToArray(), $"batch {b}, held while the next was gathered");
+                Assert.Equal(expected[b].Labels, batch.Labels.ToArray());
+                b++;
+            }
+            Assert.Equal(expected.Count, b);
+        }
+        finally
+        {
+            TensorOps.Threads = saved;
+        }
+    }
+
+    [Fact]
+    public void A_batch_gathered_ahead_from_bytes_is_not_used_once_Features_has_been_read()
+    {
+        int saved = TensorOps.Threads;
+        try
+        {
+            TensorOps.Threads = 2;
+            var (bytes, _) = Twins(6);
+            var loader = new DataLoader<float>(bytes, 8, seed: 2);
+            loader.GetEpoch(0);
+            loader.GetBatch(0); // batch 1 is gathered ahead, from the bytes
+            bytes.Features.Span.Fill(-5f); // Features is the data now
+            Assert.All(loader.GetBatch(1).Features.ToArray(), v => Assert.Equal(-5f, v));
+        }
+        finally
+        {
+            TensorOps.Threads = saved;
+        }
+    }
+
+    [Fact]
     public void Every_byte_decodes_to_its_correctly_rounded_quotient_on_every_instruction_set()
     {
         byte[] all = Enumerable.Range(0, 256).Select(i => (byte)i).ToArray();

@@ -62,37 +62,63 @@ public static class Parallelism
     }
 
     // Background work: one job at a time whose parts idle helper threads take between kernel runs (a helper finishes the
-    // part it holds, a few microseconds, before it joins a kernel run), and the caller finishes in Complete.
+    // part it holds, a few microseconds, before it joins a kernel run), and its poster finishes in Complete.
     // s_background = (generation << 40) | (parts << 20) | next unclaimed part: claims are compare-and-swaps on all three,
-    // so a helper can never take a part of a newer job with the work of an older one.
+    // so a helper can never take a part of a newer job with the work of an older one. Posting and completing hold
+    // s_backgroundGate; the job belongs to the thread that posted it until that thread completes it.
     private static long s_background;
     private static IParallelWork? s_backgroundWork;
+    private static int s_backgroundOwner;
     private static int s_backgroundDone;
     private static Exception? s_backgroundError;
+    private static readonly object s_backgroundGate = new();
     private const int PartBits = 20;
     private const long PartMask = (1L << PartBits) - 1;
 
     /// <summary>
     /// Offers the <paramref name="parts"/> parts of <paramref name="work"/> to helper threads that have nothing else to
-    /// do; <see cref="Complete"/> runs what is left on the caller and waits for the parts in flight. At most one job is
-    /// posted at a time (posting completes the previous one). Parts must not touch what the caller works on meanwhile.
+    /// do; <see cref="Complete"/> runs what is left on the caller and waits for the parts in flight. One job is posted at
+    /// a time: posting completes the caller's previous job, and while another thread's job is posted the parts run here,
+    /// at once. Parts must not touch what the caller works on meanwhile.
     /// </summary>
     internal static void Post(IParallelWork work, int parts)
     {
-        if (Volatile.Read(ref s_backgroundWork) is { } previous) Complete(previous);
-        if (parts <= 0) return;
         if (parts > PartMask) throw new ArgumentOutOfRangeException(nameof(parts), parts, $"Parallelism.Post: at most {PartMask} parts.");
-        long generation = (Volatile.Read(ref s_background) >> (2 * PartBits)) + 1;
-        s_backgroundError = null;
-        Volatile.Write(ref s_backgroundDone, 0);
-        Volatile.Write(ref s_backgroundWork, work);
-        Interlocked.Exchange(ref s_background, (generation << (2 * PartBits)) | ((long)parts << PartBits)); // claimable from here on
+        int me = Environment.CurrentManagedThreadId;
+        lock (s_backgroundGate)
+        {
+            if (s_backgroundWork is { } previous)
+            {
+                if (s_backgroundOwner == me) CompleteHeld(previous);
+                else
+                {
+                    for (int p = 0; p < parts; p++) work.Execute(p); // the slot is another thread's: run the parts now
+                    return;
+                }
+            }
+            if (parts <= 0) return;
+            long generation = (Volatile.Read(ref s_background) >> (2 * PartBits)) + 1;
+            s_backgroundError = null;
+            s_backgroundOwner = me;
+            Volatile.Write(ref s_backgroundDone, 0); // no helper counts a part of the previous job any more: all were counted
+            Volatile.Write(ref s_backgroundWork, work);
+            Interlocked.Exchange(ref s_background, (generation << (2 * PartBits)) | ((long)parts << PartBits)); // claimable from here on
+        }
     }
 
     /// <summary>Runs the unclaimed parts of <paramref name="work"/> (if it is the posted job) and waits until all are done.</summary>
     internal static void Complete(IParallelWork work)
     {
-        if (Volatile.Read(ref s_backgroundWork) != work) return;
+        if (Volatile.Read(ref s_backgroundWork) != work) return; // not posted, or already completed
+        lock (s_backgroundGate)
+        {
+            if (s_backgroundWork == work) CompleteHeld(work);
+        }
+    }
+
+    /// <summary>Complete with the gate held and <paramref name="work"/> the posted job.</summary>
+    private static void CompleteHeld(IParallelWork work)
+    {
         while (RunBackgroundPart()) { }
         int parts = (int)((Volatile.Read(ref s_background) >> PartBits) & PartMask);
         var spinner = new SpinWait();

@@ -100,6 +100,35 @@ public class ParallelismTests
     }
 
     [Fact]
+    public async Task Two_threads_posting_jobs_at_once_each_get_every_part_run_exactly_once()
+    {
+        // The slot holds one job: while one thread's job is posted, the other's parts run where it posts them.
+        var threads = Enumerable.Range(0, 2).Select(t => Task.Run(() =>
+        {
+            var job = new SlowCountingWork(40);
+            var kernel = new CountingWork(8);
+            for (int i = 0; i < 5_000; i++)
+            {
+                int parts = 1 + (i * 7 + t * 13) % 40;
+                Parallelism.Post(job, parts);
+                if (i % 2 == t) Parallelism.Run(kernel, 8);
+                Parallelism.Complete(job);
+                for (int p = 0; p < job.Runs.Length; p++)
+                {
+                    int expected = p < parts ? 1 : 0;
+                    if (job.Runs[p] != expected) return $"thread {t}, job {i} ({parts} parts): part {p} ran {job.Runs[p]} times";
+                    job.Runs[p] = 0;
+                }
+            }
+            return null;
+        })).ToArray();
+        var all = Task.WhenAll(threads);
+        var finished = await Task.WhenAny(all, Task.Delay(TimeSpan.FromSeconds(120)));
+        Assert.True(finished == all, "the jobs did not finish within 2 minutes (a lost part?)");
+        Assert.All(await all, Assert.Null);
+    }
+
+    [Fact]
     public void A_failing_background_part_surfaces_in_Complete_and_the_next_job_runs()
     {
         var failing = new FailingWork();
