@@ -65,21 +65,22 @@ public static class Parallelism
     // part it holds, a few microseconds, before it joins a kernel run), and its poster finishes in Complete.
     // s_background = (generation << 40) | (parts << 20) | next unclaimed part: claims are compare-and-swaps on all three,
     // so a helper can never take a part of a newer job with the work of an older one. Posting and completing hold
-    // s_backgroundGate; the job belongs to the thread that posted it until that thread completes it.
+    // s_backgroundGate, so a job is replaced only once all its parts are counted.
     private static long s_background;
     private static IParallelWork? s_backgroundWork;
     private static int s_backgroundOwner;
     private static int s_backgroundDone;
     private static Exception? s_backgroundError;
     private static readonly object s_backgroundGate = new();
+    private static readonly System.Runtime.CompilerServices.ConditionalWeakTable<IParallelWork, Exception> s_failedForOthers = new();
     private const int PartBits = 20;
     private const long PartMask = (1L << PartBits) - 1;
 
     /// <summary>
     /// Offers the <paramref name="parts"/> parts of <paramref name="work"/> to helper threads that have nothing else to
     /// do; <see cref="Complete"/> runs what is left on the caller and waits for the parts in flight. One job is posted at
-    /// a time: posting completes the caller's previous job, and while another thread's job is posted the parts run here,
-    /// at once. Parts must not touch what the caller works on meanwhile.
+    /// a time: a job still posted (this thread's previous one, or another thread's) is completed here first. Parts must
+    /// not touch what the caller works on meanwhile.
     /// </summary>
     internal static void Post(IParallelWork work, int parts)
     {
@@ -89,12 +90,9 @@ public static class Parallelism
         {
             if (s_backgroundWork is { } previous)
             {
+                // Another thread's job is finished here for it; a failure is kept for its own Complete to report.
                 if (s_backgroundOwner == me) CompleteHeld(previous);
-                else
-                {
-                    for (int p = 0; p < parts; p++) work.Execute(p); // the slot is another thread's: run the parts now
-                    return;
-                }
+                else if (TryCompleteHeld(previous) is { } error) s_failedForOthers.AddOrUpdate(previous, error);
             }
             if (parts <= 0) return;
             long generation = (Volatile.Read(ref s_background) >> (2 * PartBits)) + 1;
@@ -106,29 +104,43 @@ public static class Parallelism
         }
     }
 
-    /// <summary>Runs the unclaimed parts of <paramref name="work"/> (if it is the posted job) and waits until all are done.</summary>
+    /// <summary>
+    /// Runs the unclaimed parts of <paramref name="work"/> and waits until all are done (nothing when it was completed
+    /// already, here or by a later <see cref="Post"/>); throws if one of its parts failed.
+    /// </summary>
     internal static void Complete(IParallelWork work)
     {
-        if (Volatile.Read(ref s_backgroundWork) != work) return; // not posted, or already completed
-        lock (s_backgroundGate)
+        if (Volatile.Read(ref s_backgroundWork) == work)
         {
-            if (s_backgroundWork == work) CompleteHeld(work);
+            lock (s_backgroundGate)
+            {
+                if (s_backgroundWork == work) CompleteHeld(work);
+            }
+        }
+        if (s_failedForOthers.TryGetValue(work, out var failed))
+        {
+            s_failedForOthers.Remove(work);
+            throw new AggregateException("A background kernel failed.", failed);
         }
     }
 
     /// <summary>Complete with the gate held and <paramref name="work"/> the posted job.</summary>
     private static void CompleteHeld(IParallelWork work)
     {
+        if (TryCompleteHeld(work) is { } error) throw new AggregateException("A background kernel failed.", error);
+    }
+
+    /// <summary>Runs what is left of the posted job, waits for its parts in flight and clears the slot; returns a part's failure.</summary>
+    private static Exception? TryCompleteHeld(IParallelWork work)
+    {
         while (RunBackgroundPart()) { }
         int parts = (int)((Volatile.Read(ref s_background) >> PartBits) & PartMask);
         var spinner = new SpinWait();
         while (Volatile.Read(ref s_backgroundDone) != parts) spinner.SpinOnce(sleep1Threshold: -1);
         Volatile.Write(ref s_backgroundWork, null);
-        if (s_backgroundError is { } error)
-        {
-            s_backgroundError = null;
-            throw new AggregateException("A background kernel failed.", error);
-        }
+        var error = s_backgroundError;
+        s_backgroundError = null;
+        return error;
     }
 
     /// <summary>Claims and runs one part of the posted job; false when none is left.</summary>

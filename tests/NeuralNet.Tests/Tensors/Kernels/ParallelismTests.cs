@@ -102,7 +102,7 @@ public class ParallelismTests
     [Fact]
     public async Task Two_threads_posting_jobs_at_once_each_get_every_part_run_exactly_once()
     {
-        // The slot holds one job: while one thread's job is posted, the other's parts run where it posts them.
+        // The slot holds one job: a thread that posts while the other's job is posted completes that one first.
         var threads = Enumerable.Range(0, 2).Select(t => Task.Run(() =>
         {
             var job = new SlowCountingWork(40);
@@ -126,6 +126,25 @@ public class ParallelismTests
         var finished = await Task.WhenAny(all, Task.Delay(TimeSpan.FromSeconds(120)));
         Assert.True(finished == all, "the jobs did not finish within 2 minutes (a lost part?)");
         Assert.All(await all, Assert.Null);
+    }
+
+    [Fact]
+    public void A_job_another_thread_completed_reports_its_failure_to_its_own_Complete()
+    {
+        var failing = new FailingWork();
+        Parallelism.Post(failing, 5);
+        var other = new CountingWork(3);
+        var thread = new Thread(() =>
+        {
+            Parallelism.Post(other, 3); // finishes the failing job first, then posts its own
+            Parallelism.Complete(other);
+        });
+        thread.Start();
+        thread.Join();
+        Assert.Equal([1, 1, 1], other.Runs);
+        var e = Assert.Throws<AggregateException>(() => Parallelism.Complete(failing));
+        Assert.Equal("part 3 fails", e.InnerException!.Message);
+        Parallelism.Complete(failing); // reported once
     }
 
     [Fact]
