@@ -77,29 +77,25 @@ public static partial class TensorOps
         public void Start(Tensor<T> source, ReadOnlySpan<int> rows, Tensor<T> destination)
         {
             int cols = source.Rows == 0 ? 0 : source.Length / source.Rows;
-            Check(source.Rows, cols, rows, destination);
+            Check(source.Length, cols, rows, destination);
             _job.Start(source.Buffer, source.Offset, default, T.One, fromBytes: false, cols, rows, destination.Buffer, destination.Offset);
         }
 
         /// <summary>Starts destination[i, …] = source[rows[i], …] / divisor for rows of <paramref name="rowLength"/> bytes.</summary>
         public void Start(ReadOnlyMemory<byte> source, int rowLength, T divisor, ReadOnlySpan<int> rows, Tensor<T> destination)
         {
-            Check(rowLength == 0 ? 0 : source.Length / rowLength, rowLength, rows, destination);
+            Check(source.Length, rowLength, rows, destination);
             _job.Start([], 0, source, divisor, fromBytes: true, rowLength, rows, destination.Buffer, destination.Offset);
         }
 
         /// <summary>Waits for the gather started last (running its remaining rows here); nothing when none is pending.</summary>
         public void Finish() => _job.Finish();
 
-        private static void Check(int sourceRows, int cols, ReadOnlySpan<int> rows, Tensor<T> destination)
+        private static void Check(long sourceLength, int cols, ReadOnlySpan<int> rows, Tensor<T> destination)
         {
             if (destination.Rows < rows.Length || (destination.Rows == 0 ? 0 : destination.Length / destination.Rows) != cols)
                 throw new ShapeMismatchException($"GatherInBackground: {rows.Length} rows of {cols} do not fit destination {destination.Shape}.");
-            foreach (int r in rows)
-            {
-                if ((uint)r >= (uint)sourceRows)
-                    throw new ArgumentOutOfRangeException(nameof(rows), r, $"GatherInBackground: row {r} of a source with {sourceRows} rows.");
-            }
+            GatherChecks.Check("GatherInBackground", sourceLength, cols, rows, destination.Length);
         }
     }
 

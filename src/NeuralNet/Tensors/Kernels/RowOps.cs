@@ -133,6 +133,29 @@ public static class RowOps
     }
 }
 
+/// <summary>The checks and the part size the row gathers share.</summary>
+internal static class GatherChecks
+{
+    /// <summary>
+    /// Throws unless the destination holds rows.Length rows of <paramref name="cols"/> and every row index is a row of the
+    /// source (<paramref name="sourceLength"/> values, rows of <paramref name="cols"/>); messages name the operation.
+    /// </summary>
+    public static void Check(string operation, long sourceLength, int cols, ReadOnlySpan<int> rows, long destinationLength)
+    {
+        if (destinationLength < (long)rows.Length * cols)
+            throw new ShapeMismatchException($"{operation}: {rows.Length} rows of {cols} need {(long)rows.Length * cols} values, the destination has {destinationLength}.");
+        long sourceRows = cols == 0 ? 0 : sourceLength / cols;
+        foreach (int r in rows)
+        {
+            if ((uint)r >= (ulong)sourceRows)
+                throw new ArgumentOutOfRangeException(nameof(rows), r, $"{operation}: row {r} of a source with {sourceRows} rows.");
+        }
+    }
+
+    /// <summary>Rows per part, so that a part writes at least 16 KB: handing it to a thread costs less than copying it.</summary>
+    public static int RowsPerPart(int cols, int elementSize) => Math.Max(1, (16 << 10) / Math.Max(1, cols * elementSize));
+}
+
 /// <summary>
 /// destination[i, :] = source[rows[i], :]: a mini-batch gathered from a data set. The rows are fetched by the kernels'
 /// threads (each copy waits on memory, so two threads halve the wait); every row is one copy, so the bytes do not
@@ -149,16 +172,8 @@ internal sealed unsafe class RowGather<T> : IParallelWork where T : unmanaged
     /// <summary>Copies the rows (source: (R, cols); destination: (rows.Length, cols)); indices are checked.</summary>
     public static void Run(ReadOnlySpan<T> source, int cols, ReadOnlySpan<int> rows, Span<T> destination)
     {
-        if (destination.Length < (long)rows.Length * cols)
-            throw new ShapeMismatchException($"RowGather: {rows.Length} rows of {cols} need {(long)rows.Length * cols} elements, the destination has {destination.Length}.");
-        long sourceRows = cols == 0 ? 0 : source.Length / cols;
-        foreach (int r in rows)
-        {
-            if ((uint)r >= (ulong)sourceRows)
-                throw new ArgumentOutOfRangeException(nameof(rows), r, $"RowGather: row {r} of a source with {sourceRows} rows.");
-        }
-        // Parts of at least 16 KB, so that handing one to a thread costs less than copying it.
-        int perPart = Math.Max(1, (16 << 10) / Math.Max(1, cols * sizeof(T)));
+        GatherChecks.Check("RowGather", source.Length, cols, rows, destination.Length);
+        int perPart = GatherChecks.RowsPerPart(cols, sizeof(T));
         int parts = (rows.Length + perPart - 1) / perPart;
         fixed (T* s = source, d = destination)
         fixed (int* r = rows)
@@ -199,16 +214,8 @@ internal sealed unsafe class ByteRowGather<T> : IParallelWork where T : unmanage
     /// <summary>Decodes the rows (source: (R, cols) bytes; destination: (rows.Length, cols)); indices are checked.</summary>
     public static void Run(ReadOnlySpan<byte> source, int cols, T divisor, ReadOnlySpan<int> rows, Span<T> destination)
     {
-        if (destination.Length < (long)rows.Length * cols)
-            throw new ShapeMismatchException($"ByteRowGather: {rows.Length} rows of {cols} need {(long)rows.Length * cols} values, the destination has {destination.Length}.");
-        long sourceRows = cols == 0 ? 0 : source.Length / cols;
-        foreach (int r in rows)
-        {
-            if ((uint)r >= (ulong)sourceRows)
-                throw new ArgumentOutOfRangeException(nameof(rows), r, $"ByteRowGather: row {r} of a source with {sourceRows} rows.");
-        }
-        // Parts of at least 16 KB written, as RowGather's.
-        int perPart = Math.Max(1, (16 << 10) / Math.Max(1, cols * sizeof(T)));
+        GatherChecks.Check("ByteRowGather", source.Length, cols, rows, destination.Length);
+        int perPart = GatherChecks.RowsPerPart(cols, sizeof(T));
         int parts = (rows.Length + perPart - 1) / perPart;
         fixed (byte* s = source)
         fixed (T* d = destination)
