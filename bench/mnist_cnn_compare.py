@@ -51,9 +51,10 @@ def main():
     print(f"| PyTorch (CPU, {args.threads} thread{'s' if args.threads > 1 else ''}) | {spread(times['torch'])} | {o / t:.2f} |")
     print(f"\n{args.rounds} rounds × {args.epochs - 1} timed epochs each (first epoch dropped), interleaved; {images}, "
           f"batch 128, Adam, label smoothing 0.1, {args.threads} threads")
+    unsteady = peer_env.unsteady(times)
     print(json.dumps({"machine": machine, "peers": infos}, ensure_ascii=False))
     print(json.dumps({"ours_s": round(o, 3), "torch_s": round(t, 3), "ratio_torch": round(o / t, 3), "threads": args.threads,
-                      "limit": args.limit}))
+                      "limit": args.limit, "unsteady": unsteady}))
 
 
 if __name__ == "__main__":

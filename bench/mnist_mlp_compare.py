@@ -118,9 +118,11 @@ def main():
     print(f"| NumPy from scratch (OpenBLAS, {args.threads} thread{'s' if args.threads > 1 else ''}) | {spread(times['numpy'])} | {o / n:.2f} |")
     print(f"\n{args.rounds} rounds × {args.epochs - 1} timed epochs each (first epoch of every run dropped), interleaved; "
           f"batch 128, Adam, {args.threads} threads")
+    unsteady = peer_env.unsteady(times)
     print(json.dumps({"machine": machine, "peers": infos}, ensure_ascii=False))
     print(json.dumps({"ours_s": round(o, 4), "torch_s": round(t, 4), "numpy_s": round(n, 4),
-                      "ratio_torch": round(o / t, 3), "ratio_numpy": round(o / n, 3), "threads": args.threads}))
+                      "ratio_torch": round(o / t, 3), "ratio_numpy": round(o / n, 3), "threads": args.threads,
+                      "unsteady": unsteady}))
 
 
 if __name__ == "__main__":

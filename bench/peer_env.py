@@ -112,3 +112,13 @@ def describe(r):
     else:
         lines.append(f"    {pl}")
     return "\n".join(lines)
+
+
+def unsteady(times, limit=1.5):
+    """The contenders whose timed epochs range more than `limit`× (slowest/fastest): the machine's speed changed during
+    the run (a shared host), so the ratios of its medians are not to be quoted. Prints a note naming them."""
+    names = [n for n, t in times.items() if t and max(t) > limit * min(t)]
+    if names:
+        print(f"\nnote: the epochs of {', '.join(names)} range more than {limit}× within this run: the machine's speed "
+              "changed while it ran; rerun before quoting these ratios.")
+    return names
