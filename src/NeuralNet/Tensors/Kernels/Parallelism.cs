@@ -65,39 +65,36 @@ public static class Parallelism
     // part it holds, a few microseconds, before it joins a kernel run), and its poster finishes in Complete.
     // s_background = (generation << 40) | (parts << 20) | next unclaimed part: claims are compare-and-swaps on all three,
     // so a helper can never take a part of a newer job with the work of an older one. Posting and completing hold
-    // s_backgroundGate, so a job is replaced only once all its parts are counted.
+    // s_backgroundGate, so a job is replaced only once all its parts are counted. A job finished by another job's Post
+    // keeps its failure in s_failedElsewhere for its own Complete, recorded before the slot is cleared.
     private static long s_background;
     private static IParallelWork? s_backgroundWork;
-    private static int s_backgroundOwner;
     private static int s_backgroundDone;
     private static Exception? s_backgroundError;
     private static readonly object s_backgroundGate = new();
-    private static readonly System.Runtime.CompilerServices.ConditionalWeakTable<IParallelWork, Exception> s_failedForOthers = new();
+    private static readonly System.Runtime.CompilerServices.ConditionalWeakTable<IParallelWork, Exception> s_failedElsewhere = new();
     private const int PartBits = 20;
     private const long PartMask = (1L << PartBits) - 1;
 
     /// <summary>
     /// Offers the <paramref name="parts"/> parts of <paramref name="work"/> to helper threads that have nothing else to
     /// do; <see cref="Complete"/> runs what is left on the caller and waits for the parts in flight. One job is posted at
-    /// a time: a job still posted (this thread's previous one, or another thread's) is completed here first. Parts must
-    /// not touch what the caller works on meanwhile.
+    /// a time: a job still posted (whoever posted it) is finished here first, and a failure of its parts is reported by
+    /// its own <see cref="Complete"/>. Parts must not touch what the caller works on meanwhile.
     /// </summary>
     internal static void Post(IParallelWork work, int parts)
     {
         if (parts > PartMask) throw new ArgumentOutOfRangeException(nameof(parts), parts, $"Parallelism.Post: at most {PartMask} parts.");
-        int me = Environment.CurrentManagedThreadId;
         lock (s_backgroundGate)
         {
             if (s_backgroundWork is { } previous)
             {
-                // Another thread's job is finished here for it; a failure is kept for its own Complete to report.
-                if (s_backgroundOwner == me) CompleteHeld(previous);
-                else if (TryCompleteHeld(previous) is { } error) s_failedForOthers.AddOrUpdate(previous, error);
+                if (FinishHeld() is { } error) s_failedElsewhere.AddOrUpdate(previous, error);
+                Volatile.Write(ref s_backgroundWork, null); // after the failure is recorded: its Complete looks there next
             }
             if (parts <= 0) return;
             long generation = (Volatile.Read(ref s_background) >> (2 * PartBits)) + 1;
             s_backgroundError = null;
-            s_backgroundOwner = me;
             Volatile.Write(ref s_backgroundDone, 0); // no helper counts a part of the previous job any more: all were counted
             Volatile.Write(ref s_backgroundWork, work);
             Interlocked.Exchange(ref s_background, (generation << (2 * PartBits)) | ((long)parts << PartBits)); // claimable from here on
@@ -105,39 +102,38 @@ public static class Parallelism
     }
 
     /// <summary>
-    /// Runs the unclaimed parts of <paramref name="work"/> and waits until all are done (nothing when it was completed
+    /// Runs the unclaimed parts of <paramref name="work"/> and waits until all are done (nothing when it was finished
     /// already, here or by a later <see cref="Post"/>); throws if one of its parts failed.
     /// </summary>
     internal static void Complete(IParallelWork work)
     {
+        Exception? error = null;
         if (Volatile.Read(ref s_backgroundWork) == work)
         {
             lock (s_backgroundGate)
             {
-                if (s_backgroundWork == work) CompleteHeld(work);
+                if (s_backgroundWork == work)
+                {
+                    error = FinishHeld();
+                    Volatile.Write(ref s_backgroundWork, null);
+                }
             }
         }
-        if (s_failedForOthers.TryGetValue(work, out var failed))
+        if (error is null && s_failedElsewhere.TryGetValue(work, out var failed))
         {
-            s_failedForOthers.Remove(work);
-            throw new AggregateException("A background kernel failed.", failed);
+            s_failedElsewhere.Remove(work);
+            error = failed;
         }
+        if (error is not null) throw new AggregateException("A background kernel failed.", error);
     }
 
-    /// <summary>Complete with the gate held and <paramref name="work"/> the posted job.</summary>
-    private static void CompleteHeld(IParallelWork work)
-    {
-        if (TryCompleteHeld(work) is { } error) throw new AggregateException("A background kernel failed.", error);
-    }
-
-    /// <summary>Runs what is left of the posted job, waits for its parts in flight and clears the slot; returns a part's failure.</summary>
-    private static Exception? TryCompleteHeld(IParallelWork work)
+    /// <summary>With the gate held: runs what is left of the posted job and waits for its parts in flight; returns a part's failure.</summary>
+    private static Exception? FinishHeld()
     {
         while (RunBackgroundPart()) { }
         int parts = (int)((Volatile.Read(ref s_background) >> PartBits) & PartMask);
         var spinner = new SpinWait();
         while (Volatile.Read(ref s_backgroundDone) != parts) spinner.SpinOnce(sleep1Threshold: -1);
-        Volatile.Write(ref s_backgroundWork, null);
         var error = s_backgroundError;
         s_backgroundError = null;
         return error;

@@ -285,8 +285,8 @@ internal sealed unsafe class BackgroundRowGather<T> : IParallelWork where T : un
         rows.CopyTo(_rows);
         (_source, _sourceOffset, _bytes, _divisor, _fromBytes, _cols) = (source, sourceOffset, bytes, divisor, fromBytes, cols);
         (_destination, _destinationOffset, _count) = (destination, destinationOffset, rows.Length);
-        _posted = true;
         Parallelism.Post(this, (_count + RowsPerPart - 1) / RowsPerPart);
+        _posted = true;
     }
 
     /// <summary>Completes the gather started last (the caller copies what no helper took); nothing when none is pending.</summary>

@@ -141,6 +141,20 @@ public class ParallelismTests
     }
 
     [Fact]
+    public void Two_jobs_of_one_thread_each_report_their_own_failure()
+    {
+        // Two loaders on one thread: the second job's Post finishes the first, whose failure is the first's to report.
+        var failing = new FailingWork();
+        var other = new CountingWork(2);
+        Parallelism.Post(failing, 5);
+        Parallelism.Post(other, 2);
+        Parallelism.Complete(other);
+        Assert.Equal([1, 1], other.Runs);
+        var e = Assert.Throws<AggregateException>(() => Parallelism.Complete(failing));
+        Assert.Equal("part 3 fails", e.InnerException!.Message);
+    }
+
+    [Fact]
     public void A_failing_background_part_surfaces_in_Complete_and_the_next_job_runs()
     {
         var failing = new FailingWork();
