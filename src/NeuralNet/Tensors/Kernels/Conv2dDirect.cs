@@ -139,6 +139,32 @@ internal static unsafe class Conv2dDirect
         else Float6x16(kc, b, offsets, x, c, ldc);
     }
 
+    /// <summary>
+    /// C[i, 0..16) += Σₚ x[i][kOff[p]]·b[p, 0..16) for <paramref name="rows"/> (1 or 2) rows, with <see cref="Float6x16"/>'s
+    /// products in its order: the last strip of a product whose rows leave one or two over (128 = 21·6 + 2) is not
+    /// multiplied six times for two rows' worth.
+    /// </summary>
+    [SkipLocalsInit]
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
+    internal static void Float2x16(int kc, float* b, int* kOff, float* x0, float* x1, float* c, int ldc, int rows)
+    {
+        Vector256<float> c00 = default, c01 = default, c10 = default, c11 = default;
+        for (int p = 0; p < kc; p++)
+        {
+            int off = kOff[p];
+            var b0 = Vector256.Load(b);
+            var b1 = Vector256.Load(b + 8);
+            var ai = Vector256.Create(x0[off]); c00 = Fma.MultiplyAdd(ai, b0, c00); c01 = Fma.MultiplyAdd(ai, b1, c01);
+            ai = Vector256.Create(x1[off]); c10 = Fma.MultiplyAdd(ai, b0, c10); c11 = Fma.MultiplyAdd(ai, b1, c11);
+            b += 16;
+        }
+        (Vector256.Load(c) + c00).Store(c);
+        (Vector256.Load(c + 8) + c01).Store(c + 8);
+        if (rows < 2) return;
+        (Vector256.Load(c + ldc) + c10).Store(c + ldc);
+        (Vector256.Load(c + ldc + 8) + c11).Store(c + ldc + 8);
+    }
+
     /// <summary>C[i, 0..16) += Σₚ x[i][kOff[p]]·b[p, 0..16) for the 6 positions i: 12 accumulators.</summary>
     [SkipLocalsInit]
     [MethodImpl(MethodImplOptions.AggressiveOptimization)]

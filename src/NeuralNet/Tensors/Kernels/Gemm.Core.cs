@@ -150,6 +150,11 @@ internal static unsafe class GemmRowsInPlace
                                 Conv2dDirect.Tile(level, kc, bPanel, s_identity, rows, cTile, ldc);
                                 continue;
                             }
+                            if (mValid <= 2 && nValid == nr && level == SimdLevel.Vector256)
+                            {
+                                Conv2dDirect.Float2x16(kc, bPanel, s_identity, rows[0], rows[1], cTile, ldc, mValid);
+                                continue;
+                            }
                             // The edge tile starts at −0, the identity of +, so it holds the sums exactly (as the packed kernel's does).
                             new Span<float>(edge, mr * nr).Fill(-0f);
                             Conv2dDirect.Tile(level, kc, bPanel, s_identity, rows, edge, nr);

@@ -189,6 +189,11 @@ internal static unsafe class GemmMicroKernel
     [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     private static void Float6x16(int kc, float* a, float* b, float* c, int ldc, float alpha, int mValid, int nValid)
     {
+        if (mValid <= 2)
+        {
+            Float2x16(kc, a, b, c, ldc, alpha, mValid, nValid);
+            return;
+        }
         Vector256<float> c00 = default, c01 = default, c10 = default, c11 = default, c20 = default, c21 = default;
         Vector256<float> c30 = default, c31 = default, c40 = default, c41 = default, c50 = default, c51 = default;
         for (int p = 0; p < kc; p++)
@@ -217,12 +222,45 @@ internal static unsafe class GemmMicroKernel
         (c20 * va).Store(tile + 32); (c21 * va).Store(tile + 40); (c30 * va).Store(tile + 48); (c31 * va).Store(tile + 56);
         (c40 * va).Store(tile + 64); (c41 * va).Store(tile + 72); (c50 * va).Store(tile + 80); (c51 * va).Store(tile + 88);
         AddTile(tile, 16, c, ldc, mValid, nValid);
+    }
 
-        static void Store(float* row, Vector256<float> lo, Vector256<float> hi, Vector256<float> va)
+    /// <summary>C[i, 0..16) += α·Σₚ a[p, i]·b[p, 0..16) for i &lt; 2.</summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    private static void Store(float* row, Vector256<float> lo, Vector256<float> hi, Vector256<float> va)
+    {
+        Fmadd(lo, va, Vector256.Load(row)).Store(row);
+        Fmadd(hi, va, Vector256.Load(row + 8)).Store(row + 8);
+    }
+
+    /// <summary>
+    /// <see cref="Float6x16"/> for the last strip of a block whose rows leave one or two over (128 = 21·6 + 2): only those
+    /// rows are multiplied (the panel still holds 6 a step). Each row's products and their order are the 6-row kernel's,
+    /// so its bytes are too.
+    /// </summary>
+    [SkipLocalsInit]
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
+    private static void Float2x16(int kc, float* a, float* b, float* c, int ldc, float alpha, int mValid, int nValid)
+    {
+        Vector256<float> c00 = default, c01 = default, c10 = default, c11 = default;
+        for (int p = 0; p < kc; p++)
         {
-            Fmadd(lo, va, Vector256.Load(row)).Store(row);
-            Fmadd(hi, va, Vector256.Load(row + 8)).Store(row + 8);
+            var b0 = Vector256.LoadAligned(b);
+            var b1 = Vector256.LoadAligned(b + 8);
+            var ai = Vector256.Create(a[0]); c00 = Fmadd(ai, b0, c00); c01 = Fmadd(ai, b1, c01);
+            ai = Vector256.Create(a[1]); c10 = Fmadd(ai, b0, c10); c11 = Fmadd(ai, b1, c11);
+            a += 6;
+            b += 16;
         }
+        var va = Vector256.Create(alpha);
+        if (nValid == 16)
+        {
+            Store(c, c00, c01, va);
+            if (mValid == 2) Store(c + ldc, c10, c11, va);
+            return;
+        }
+        float* tile = stackalloc float[2 * 16];
+        (c00 * va).Store(tile); (c01 * va).Store(tile + 8); (c10 * va).Store(tile + 16); (c11 * va).Store(tile + 24);
+        AddTile(tile, 16, c, ldc, mValid, nValid);
     }
 
     [SkipLocalsInit]

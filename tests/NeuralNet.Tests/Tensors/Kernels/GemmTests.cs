@@ -179,6 +179,49 @@ public class GemmTests
         if (Fma.IsSupported) Assert.True(tested > 0, "no level ran the in-place path on this machine");
     }
 
+    [Theory]
+    [InlineData(128, 64, 784, true)]    // 21 strips of 6 rows and one of 2: a batch of 128
+    [InlineData(127, 45, 300, false)]   // one row over, edge columns
+    [InlineData(2, 16, 40, true)]       // only the short strip
+    public unsafe void Rows_left_over_by_the_tile_get_the_bytes_of_a_full_tile(int m, int n, int k, bool transB)
+    {
+        // The last one or two rows run a 2-row kernel; the same rows as part of a full strip (A given rows up to a multiple
+        // of 6, the extra ones anything) must come out the same bit for bit, packed or read in place, with β 0 and 1.
+        var rng = new Rng(31);
+        int padded = (m + 5) / 6 * 6 + 6;
+        var a = Tensor<float>.RandomNormal(rng, 0, 1, padded * k).ToArray();
+        var b = Tensor<float>.RandomNormal(rng, 0, 1, k * n).ToArray();
+        var c0 = Tensor<float>.RandomNormal(rng, 0, 1, padded * n).ToArray();
+        int ldb = transB ? k : n;
+        foreach (var level in Simd.Supported)
+        {
+            foreach (float beta in new[] { 0f, 1f })
+            {
+                foreach (bool inPlace in new[] { false, true })
+                {
+                    if (inPlace && !GemmRowsInPlace.Applies(level, false, 1f, k, k)) continue;
+                    var exact = (float[])c0.Clone();
+                    var full = (float[])c0.Clone();
+                    fixed (float* pa = a, pb = b, pe = exact, pf = full)
+                    {
+                        foreach (var (rows, c) in new[] { ((long)m, (nint)pe), ((long)padded, (nint)pf) })
+                        {
+                            var packB = new StridedB<float>(transB, pb, ldb);
+                            if (inPlace) GemmRowsInPlace.Run(level, (int)rows, n, k, pa, k, ref packB, beta, (float*)c, n);
+                            else
+                            {
+                                var packA = new StridedA<float>(false, pa, k);
+                                GemmCore.Run(level, (int)rows, n, k, ref packA, ref packB, 1f, beta, (float*)c, n);
+                            }
+                        }
+                    }
+                    Assert.True(exact.AsSpan(0, m * n).SequenceEqual(full.AsSpan(0, m * n)),
+                        $"{level}, β = {beta}, {(inPlace ? "in place" : "packed")}: the rows of a {m}-row product differ from the same rows in a full strip");
+                }
+            }
+        }
+    }
+
     [Fact]
     public void Each_level_is_deterministic_and_levels_agree_closely()
     {
