@@ -33,6 +33,50 @@ internal readonly unsafe struct StridedB<T>(bool trans, T* b, int ldb) : IPackB<
 }
 
 /// <summary>
+/// The A side of <see cref="GemmCore"/>'s loop nest: readies an m-block of op(A) for a k-block, then multiplies its
+/// MR×NR tiles. Packed (<see cref="PackedTiles{T, TA}"/>) or read in place (<see cref="GemmRowsInPlace"/>); one loop nest
+/// serves both, so they block and order their sums alike.
+/// </summary>
+internal unsafe interface IATiles<T> where T : unmanaged
+{
+    /// <summary>Rows and columns of one tile.</summary>
+    int MR { get; }
+
+    /// <inheritdoc cref="MR"/>
+    int NR { get; }
+
+    /// <summary>Readies rows [ic, ic + mc) of op(A) for columns [pc, pc + kc) (packs them, or notes where they start).</summary>
+    void Block(int ic, int pc, int mc, int kc);
+
+    /// <summary>cTile[i, j] += α·Σₚ op(A)[ir + i, p]·bPanel[p, j] for i &lt; mValid, j &lt; nValid, over the block's kc columns.</summary>
+    void Tile(int ir, int kc, T* bPanel, T* cTile, int ldc, int mValid, int nValid);
+}
+
+/// <summary>A packed into MR-row strips per m-block by its packer, multiplied by <see cref="GemmMicroKernel"/>.</summary>
+internal unsafe struct PackedTiles<T, TA>(SimdLevel level, TA pack, T* buffer, T alpha) : IATiles<T>
+    where T : unmanaged, IFloatingPointIeee754<T>
+    where TA : struct, IPackA<T>
+{
+    private TA _pack = pack;
+    private int _ic;
+
+    public readonly int MR => GemmMicroKernel.MR(level);
+
+    public readonly int NR => GemmMicroKernel.NR<T>(level);
+
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    public void Block(int ic, int pc, int mc, int kc)
+    {
+        _ic = ic;
+        _pack.Pack(ic, pc, mc, kc, MR, buffer);
+    }
+
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    public readonly void Tile(int ir, int kc, T* bPanel, T* cTile, int ldc, int mValid, int nValid) =>
+        GemmMicroKernel.Run(level, kc, buffer + (long)(ir - _ic) * kc, bPanel, cTile, ldc, alpha, mValid, nValid);
+}
+
+/// <summary>
 /// The blocked loop nest of one GEMM on the calling thread, C = α·A·B + β·C for an m×n block of C, with A and B
 /// supplied by packers: <see cref="Gemm"/> packs strided matrices, the convolution packs image patches straight into
 /// the panels (implicit im2col). The loops: n-blocks of NC, k-blocks of at most KC (cut evenly), m-blocks of MC;
@@ -46,13 +90,23 @@ internal static unsafe class GemmCore
         where TA : struct, IPackA<T>
         where TB : struct, IPackB<T>
     {
+        var tiles = new PackedTiles<T, TA>(level, packA, GemmBuffers<T>.ForThisThread.A, alpha);
+        Loop<T, PackedTiles<T, TA>, TB>(level, m, n, k, ref tiles, ref packB, beta, c, ldc);
+    }
+
+    /// <summary>The loop nest with the A side given: C = (A·B, as <paramref name="tiles"/> multiply) + β·C.</summary>
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
+    public static void Loop<T, TTiles, TB>(SimdLevel level, int m, int n, int k, ref TTiles tiles, ref TB packB, T beta, T* c, int ldc)
+        where T : unmanaged, IFloatingPointIeee754<T>
+        where TTiles : struct, IATiles<T>
+        where TB : struct, IPackB<T>
+    {
         Gemm.ScaleBlock(c, ldc, m, n, beta);
         if (m == 0 || n == 0 || k == 0) return;
-        int mr = GemmMicroKernel.MR(level), nr = GemmMicroKernel.NR<T>(level);
+        int mr = tiles.MR, nr = tiles.NR;
         var blocking = GemmBlocking.For<T>(level);
         int mcMax = blocking.MC, ncMax = blocking.NC;
-        var buffers = GemmBuffers<T>.ForThisThread;
-        T* packedA = buffers.A, packedB = buffers.B;
+        T* packedB = GemmBuffers<T>.ForThisThread.B;
         int kcEven = blocking.EvenKC(k);
         for (int jc = 0; jc < n; jc += ncMax)
         {
@@ -64,17 +118,13 @@ internal static unsafe class GemmCore
                 for (int ic = 0; ic < m; ic += mcMax)
                 {
                     int mc = Math.Min(mcMax, m - ic);
-                    packA.Pack(ic, pc, mc, kc, mr, packedA);
+                    tiles.Block(ic, pc, mc, kc);
                     for (int jr = 0; jr < nc; jr += nr)
                     {
-                        int nrValid = Math.Min(nr, nc - jr);
+                        int nValid = Math.Min(nr, nc - jr);
                         T* bPanel = packedB + (long)jr * kc;
-                        T* cColumn = c + (long)ic * ldc + jc + jr;
-                        for (int ir = 0; ir < mc; ir += mr)
-                        {
-                            GemmMicroKernel.Run(level, kc, packedA + (long)ir * kc, bPanel, cColumn + (long)ir * ldc, ldc,
-                                alpha, Math.Min(mr, mc - ir), nrValid);
-                        }
+                        for (int ir = ic; ir < ic + mc; ir += mr)
+                            tiles.Tile(ir, kc, bPanel, c + (long)ir * ldc + jc + jr, ldc, Math.Min(mr, ic + mc - ir), nValid);
                     }
                 }
             }
@@ -86,8 +136,8 @@ internal static unsafe class GemmCore
 /// <see cref="GemmCore"/> with op(A) = A read in place (float, not transposed, α = 1): C += A·B with the tiles of
 /// <see cref="Conv2dDirect.Tile"/>, which broadcast A's values from MR row pointers, so only B is packed. A Linear
 /// layer's forward pass, x·Wᵀ, then packs only its slice of W, not the whole batch x in every thread (each thread
-/// reads all of x when the product is cut by output features, see <see cref="MatMulSplit"/>). The k-blocks, each
-/// element's products and the order the blocks are added in are GemmCore's, so the bytes are the packed path's.
+/// reads all of x when the product is cut by output features, see <see cref="MatMulSplit"/>). The loop nest is
+/// GemmCore's and each element's products are in the packed kernel's order, so the bytes are the packed path's.
 /// </summary>
 internal static unsafe class GemmRowsInPlace
 {
@@ -116,54 +166,44 @@ internal static unsafe class GemmRowsInPlace
     public static void Run<TB>(SimdLevel level, int m, int n, int k, float* a, int lda, ref TB packB, float beta, float* c, int ldc)
         where TB : struct, IPackB<float>
     {
-        Gemm.ScaleBlock(c, ldc, m, n, beta);
-        if (m == 0 || n == 0 || k == 0) return;
         int mr = Conv2dDirect.MR(level), nr = Conv2dDirect.NR(level);
-        var blocking = GemmBlocking.For<float>(level);
-        int mcMax = blocking.MC, ncMax = blocking.NC;
-        float* packedB = GemmBuffers<float>.ForThisThread.B;
         float** rows = stackalloc float*[mr];
         float* edge = stackalloc float[mr * nr];
-        int kcEven = blocking.EvenKC(k);
-        for (int jc = 0; jc < n; jc += ncMax)
+        var tiles = new Tiles(level, a, lda, rows, edge);
+        GemmCore.Loop<float, Tiles, TB>(level, m, n, k, ref tiles, ref packB, beta, c, ldc);
+    }
+
+    /// <summary>A's rows read through MR row pointers (the k-block's columns at the identity offsets).</summary>
+    private struct Tiles(SimdLevel level, float* a, int lda, float** rows, float* edge) : IATiles<float>
+    {
+        private int _pc;
+
+        public readonly int MR => Conv2dDirect.MR(level);
+
+        public readonly int NR => Conv2dDirect.NR(level);
+
+        public void Block(int ic, int pc, int mc, int kc) => _pc = pc;
+
+        public readonly void Tile(int ir, int kc, float* bPanel, float* cTile, int ldc, int mValid, int nValid)
         {
-            int nc = Math.Min(ncMax, n - jc);
-            for (int pc = 0; pc < k; pc += kcEven)
+            int mr = MR, nr = NR;
+            // Rows past the edge repeat the last one; their sums land in the edge tile and are dropped.
+            for (int i = 0; i < mr; i++) rows[i] = a + (long)(ir + Math.Min(i, mValid - 1)) * lda + _pc;
+            if (mValid == mr && nValid == nr)
             {
-                int kc = Math.Min(kcEven, k - pc);
-                packB.Pack(pc, jc, kc, nc, nr, packedB);
-                for (int ic = 0; ic < m; ic += mcMax)
-                {
-                    int mc = Math.Min(mcMax, m - ic);
-                    for (int jr = 0; jr < nc; jr += nr)
-                    {
-                        int nValid = Math.Min(nr, nc - jr);
-                        float* bPanel = packedB + (long)jr * kc;
-                        for (int ir = ic; ir < ic + mc; ir += mr)
-                        {
-                            int mValid = Math.Min(mr, ic + mc - ir);
-                            // Rows past the edge repeat the last one; their sums land in the edge tile and are dropped.
-                            for (int i = 0; i < mr; i++) rows[i] = a + (long)(ir + Math.Min(i, mValid - 1)) * lda + pc;
-                            float* cTile = c + (long)ir * ldc + jc + jr;
-                            if (mValid == mr && nValid == nr)
-                            {
-                                Conv2dDirect.Tile(level, kc, bPanel, s_identity, rows, cTile, ldc);
-                                continue;
-                            }
-                            if (mValid <= 2 && nValid == nr && level == SimdLevel.Vector256)
-                            {
-                                Conv2dDirect.Float2x16(kc, bPanel, s_identity, rows[0], rows[1], cTile, ldc, mValid);
-                                continue;
-                            }
-                            // The edge tile starts at −0, the identity of +, so it holds the sums exactly (as the packed kernel's does).
-                            new Span<float>(edge, mr * nr).Fill(-0f);
-                            Conv2dDirect.Tile(level, kc, bPanel, s_identity, rows, edge, nr);
-                            for (int i = 0; i < mValid; i++)
-                                for (int j = 0; j < nValid; j++) cTile[(long)i * ldc + j] += edge[i * nr + j];
-                        }
-                    }
-                }
+                Conv2dDirect.Tile(level, kc, bPanel, s_identity, rows, cTile, ldc);
+                return;
             }
+            if (mValid <= 2 && nValid == nr && level == SimdLevel.Vector256)
+            {
+                Conv2dDirect.Float2x16(kc, bPanel, s_identity, rows[0], rows[1], cTile, ldc, mValid);
+                return;
+            }
+            // The edge tile starts at −0, the identity of +, so it holds the sums exactly (as the packed kernel's does).
+            new Span<float>(edge, mr * nr).Fill(-0f);
+            Conv2dDirect.Tile(level, kc, bPanel, s_identity, rows, edge, nr);
+            for (int i = 0; i < mValid; i++)
+                for (int j = 0; j < nValid; j++) cTile[(long)i * ldc + j] += edge[i * nr + j];
         }
     }
 }
